@@ -48,7 +48,11 @@ public sealed record EtcdConnectionSettings
             throw new ArgumentException("An etcd endpoint is empty: give a client URL such as https://10.0.0.1:2379.", nameof(endpoint));
         var text = endpoint.Trim();
         if (!text.Contains("://", StringComparison.Ordinal))
+        {
+            if (text.Contains(":/", StringComparison.Ordinal) || text.Contains('/'))
+                throw new ArgumentException($"The etcd endpoint '{endpoint}' is not a valid URL: give a client URL such as https://10.0.0.1:2379.", nameof(endpoint));
             text = (defaultTls ? "https://" : "http://") + text;
+        }
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
             throw new ArgumentException($"The etcd endpoint '{endpoint}' is not a valid URL: give a client URL such as https://10.0.0.1:2379.", nameof(endpoint));
         if (uri.Scheme is not ("http" or "https"))

@@ -1,0 +1,362 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using EtcdTools.Protocol;
+using EtcdTools.Protocol.Authpb;
+using EtcdTools.Protocol.Etcdserverpb;
+using Google.Protobuf;
+
+namespace EtcdTools.Client;
+
+/// <summary>
+/// The etcd v3 API on one endpoint (one member). Every call has a deadline (the settings'
+/// CommandTimeout unless a timeout is passed; <see cref="Timeout.InfiniteTimeSpan"/> for none) and
+/// honours its cancellation token. With a user name, the client authenticates on first use and
+/// sends the token with every call, authenticating once more if etcd says the token is invalid.
+/// </summary>
+public sealed class EtcdClient : IDisposable
+{
+    private readonly IGrpcTransport _transport;
+    private readonly bool _ownsTransport;
+    private readonly SemaphoreSlim _authLock = new(1, 1);
+    private volatile string? _token;
+
+    /// <summary>A client for <paramref name="endpoint"/>, or the first endpoint of the settings.</summary>
+    public EtcdClient(EtcdConnectionSettings settings, Uri? endpoint = null)
+        : this(CreateTransport(settings, endpoint ?? settings.GetEndpointUris()[0]), settings, ownsTransport: true)
+    {
+    }
+
+    /// <summary>A client over any transport (e.g. a Grpc.Net.Client-based one).</summary>
+    public EtcdClient(IGrpcTransport transport, EtcdConnectionSettings settings, bool ownsTransport = false)
+    {
+        _transport = transport;
+        _ownsTransport = ownsTransport;
+        Settings = settings;
+    }
+
+    public EtcdConnectionSettings Settings { get; }
+    public Uri Endpoint => _transport.Endpoint;
+
+    public static IGrpcTransport CreateTransport(EtcdConnectionSettings settings, Uri endpoint) =>
+        new Http2GrpcTransport(endpoint, new GrpcTransportOptions
+        {
+            DialTimeout = settings.DialTimeout,
+            CaCertificatePath = settings.CaCertificatePath,
+            CertificatePath = settings.CertificatePath,
+            KeyPath = settings.KeyPath,
+            ServerName = settings.ServerName,
+            SkipCertificateCheck = settings.SkipCertificateCheck,
+        });
+
+    // ---- KV ----
+
+    public Task<RangeResponse> RangeAsync(RangeRequest request, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.Range, request, timeout, cancellationToken);
+
+    /// <summary>One key, linearizable unless <paramref name="serializable"/>.</summary>
+    public Task<RangeResponse> GetAsync(string key, bool serializable = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable }, timeout, cancellationToken);
+
+    public Task<PutResponse> PutAsync(PutRequest request, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.Put, request, timeout, cancellationToken);
+
+    public Task<PutResponse> PutAsync(string key, string value, long lease = 0, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value), Lease = lease }, timeout, cancellationToken);
+
+    public Task<DeleteRangeResponse> DeleteRangeAsync(DeleteRangeRequest request, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.DeleteRange, request, timeout, cancellationToken);
+
+    public Task<TxnResponse> TxnAsync(TxnRequest request, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.Txn, request, timeout, cancellationToken);
+
+    /// <summary>Compacts history up to <paramref name="revision"/>; <paramref name="physical"/> waits until it is applied to the backend.</summary>
+    public Task<CompactionResponse> CompactAsync(long revision, bool physical = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.Compact, new CompactionRequest { Revision = revision, Physical = physical }, timeout, cancellationToken);
+
+    // ---- Watch ----
+
+    /// <summary>
+    /// Watches until cancelled. Yields every response after the creation acknowledgement (events,
+    /// progress notifications). A watch cancelled by etcd (e.g. its start revision was compacted)
+    /// ends with an <see cref="EtcdException"/> carrying etcd's reason.
+    /// </summary>
+    public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        await using var call = _transport.DuplexStreamingCall(EtcdMethods.WatchStream, new GrpcCallOptions(Headers: headers, CancellationToken: cancellationToken));
+        await call.WriteAsync(new WatchRequest { CreateRequest = request }, cancellationToken).ConfigureAwait(false);
+        var created = false;
+        await foreach (var response in call.ReadResponsesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (response.Canceled)
+            {
+                var reason = response.CompactRevision > 0
+                    ? $"etcdserver: mvcc: required revision has been compacted (compact revision {response.CompactRevision})"
+                    : string.IsNullOrEmpty(response.CancelReason) ? "the watch was cancelled by the server" : response.CancelReason;
+                throw EtcdException.FromStatus(response.CompactRevision > 0 ? GrpcStatusCode.OutOfRange : GrpcStatusCode.Cancelled, reason, Endpoint, "Watch.Watch");
+            }
+            if (!created && response.Created)
+            {
+                created = true;
+                if (response.Events.Count == 0) continue;
+            }
+            yield return response;
+        }
+    }
+
+    // ---- Lease ----
+
+    public Task<LeaseGrantResponse> LeaseGrantAsync(long ttlSeconds, long id = 0, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.LeaseGrant, new LeaseGrantRequest { TTL = ttlSeconds, ID = id }, timeout, cancellationToken);
+
+    public Task<LeaseRevokeResponse> LeaseRevokeAsync(long id, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.LeaseRevoke, new LeaseRevokeRequest { ID = id }, timeout, cancellationToken);
+
+    public Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(long id, bool keys = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.LeaseTimeToLive, new LeaseTimeToLiveRequest { ID = id, Keys = keys }, timeout, cancellationToken);
+
+    /// <summary>Refreshes a lease once over the keep-alive stream; TTL 0 in the answer means the lease is gone.</summary>
+    public async Task<LeaseKeepAliveResponse> LeaseKeepAliveOnceAsync(long id, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var limit = timeout ?? Settings.CommandTimeout;
+        deadline.CancelAfter(limit);
+        await using var call = _transport.DuplexStreamingCall(EtcdMethods.LeaseKeepAlive, new GrpcCallOptions(Headers: headers, CancellationToken: deadline.Token));
+        try
+        {
+            await call.WriteAsync(new LeaseKeepAliveRequest { ID = id }, deadline.Token).ConfigureAwait(false);
+            await foreach (var response in call.ReadResponsesAsync(deadline.Token).ConfigureAwait(false))
+                return response;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new EtcdException(EtcdErrorKind.Timeout, GrpcStatusCode.DeadlineExceeded,
+                $"etcd at {Endpoint} (Lease.LeaseKeepAlive) did not answer within {Duration.Format(limit)}.", endpoint: Endpoint, method: "Lease.LeaseKeepAlive");
+        }
+        throw new EtcdException(EtcdErrorKind.Protocol, GrpcStatusCode.Internal,
+            $"etcd at {Endpoint} ended the keep-alive stream without an answer.", endpoint: Endpoint, method: "Lease.LeaseKeepAlive");
+    }
+
+    /// <summary>Keeps a lease alive every <paramref name="interval"/> until cancelled, yielding each answer.</summary>
+    public async IAsyncEnumerable<LeaseKeepAliveResponse> LeaseKeepAliveAsync(long id, TimeSpan interval, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        await using var call = _transport.DuplexStreamingCall(EtcdMethods.LeaseKeepAlive, new GrpcCallOptions(Headers: headers, CancellationToken: cancellationToken));
+        using var ticker = new CancellationTokenSource();
+        var sender = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(interval);
+            do await call.WriteAsync(new LeaseKeepAliveRequest { ID = id }, ticker.Token).ConfigureAwait(false);
+            while (await timer.WaitForNextTickAsync(ticker.Token).ConfigureAwait(false));
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var response in call.ReadResponsesAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return response;
+                if (response.TTL <= 0) yield break;
+            }
+        }
+        finally
+        {
+            ticker.Cancel();
+            try { await sender.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
+    }
+
+    // ---- Cluster ----
+
+    public Task<MemberListResponse> MemberListAsync(bool linearizable = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.MemberList, new MemberListRequest { Linearizable = linearizable }, timeout, cancellationToken);
+
+    public Task<MemberAddResponse> MemberAddAsync(IEnumerable<string> peerUrls, bool isLearner = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.MemberAdd, new MemberAddRequest { PeerURLs = { peerUrls }, IsLearner = isLearner }, timeout, cancellationToken);
+
+    public Task<MemberRemoveResponse> MemberRemoveAsync(ulong memberId, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.MemberRemove, new MemberRemoveRequest { ID = memberId }, timeout, cancellationToken);
+
+    public Task<MemberUpdateResponse> MemberUpdateAsync(ulong memberId, IEnumerable<string> peerUrls, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.MemberUpdate, new MemberUpdateRequest { ID = memberId, PeerURLs = { peerUrls } }, timeout, cancellationToken);
+
+    public Task<MemberPromoteResponse> MemberPromoteAsync(ulong memberId, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.MemberPromote, new MemberPromoteRequest { ID = memberId }, timeout, cancellationToken);
+
+    // ---- Maintenance ----
+
+    public Task<AlarmResponse> AlarmAsync(AlarmRequest request, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.Alarm, request, timeout, cancellationToken);
+
+    /// <summary>Every active alarm in the cluster (etcdctl alarm list).</summary>
+    public Task<AlarmResponse> AlarmListAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get, Alarm = AlarmType.None }, timeout, cancellationToken);
+
+    /// <summary>Disarms one alarm; member 0 and alarm NONE disarm them all, as etcdctl alarm disarm does.</summary>
+    public Task<AlarmResponse> AlarmDisarmAsync(ulong memberId = 0, AlarmType alarm = AlarmType.None, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, MemberID = memberId, Alarm = alarm }, timeout, cancellationToken);
+
+    public Task<StatusResponse> StatusAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.Status, new StatusRequest(), timeout, cancellationToken);
+
+    /// <summary>Defragments this member's backend. It blocks the member's reads and writes meanwhile: pass a timeout fit for the database size.</summary>
+    public Task<DefragmentResponse> DefragmentAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.Defragment, new DefragmentRequest(), timeout, cancellationToken);
+
+    public Task<HashResponse> HashAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.Hash, new HashRequest(), timeout, cancellationToken);
+
+    /// <summary>Hash of the keyspace up to <paramref name="revision"/> (0 = latest; compare members at one fixed revision).</summary>
+    public Task<HashKVResponse> HashKVAsync(long revision = 0, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.HashKV, new HashKVRequest { Revision = revision }, timeout, cancellationToken);
+
+    public Task<MoveLeaderResponse> MoveLeaderAsync(ulong targetMemberId, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.MoveLeader, new MoveLeaderRequest { TargetID = targetMemberId }, timeout, cancellationToken);
+
+    /// <summary>
+    /// Streams this member's snapshot into <paramref name="destination"/>, byte for byte what
+    /// etcdctl snapshot save writes (the backend followed by its SHA-256), and checks that hash.
+    /// No overall deadline: <paramref name="idleTimeout"/> (default CommandTimeout) bounds each wait for data.
+    /// </summary>
+    public async Task<SnapshotResult> SnapshotAsync(Stream destination, IProgress<SnapshotProgress>? progress = null,
+        TimeSpan? idleTimeout = null, CancellationToken cancellationToken = default)
+    {
+        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        var options = new GrpcCallOptions(IdleTimeout: idleTimeout ?? Settings.CommandTimeout, Headers: headers, CancellationToken: cancellationToken);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // The last 32 bytes are the SHA-256 of the rest; hold them back until the stream ends.
+        var tail = new byte[32];
+        var tailLength = 0;
+        long total = 0;
+        ResponseHeader? header = null;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await foreach (var response in _transport.ServerStreamingCallAsync(EtcdMethods.Snapshot, new SnapshotRequest(), options).ConfigureAwait(false))
+        {
+            header ??= response.Header;
+            var blob = response.Blob.Memory;
+            if (blob.Length > 0)
+            {
+                await destination.WriteAsync(blob, cancellationToken).ConfigureAwait(false);
+                // Hash everything except the newest 32 bytes seen so far.
+                var combinedLength = tailLength + blob.Length;
+                var hashUpTo = combinedLength - 32;
+                if (hashUpTo > 0)
+                {
+                    var fromTail = Math.Min(hashUpTo, tailLength);
+                    sha.AppendData(tail, 0, fromTail);
+                    var fromBlob = hashUpTo - fromTail;
+                    sha.AppendData(blob.Span[..fromBlob]);
+                    var keep = new byte[32];
+                    var keptFromTail = tailLength - fromTail;
+                    Array.Copy(tail, fromTail, keep, 0, keptFromTail);
+                    blob.Span[fromBlob..].CopyTo(keep.AsSpan(keptFromTail));
+                    tail = keep;
+                    tailLength = 32;
+                }
+                else
+                {
+                    blob.Span.CopyTo(tail.AsSpan(tailLength));
+                    tailLength = combinedLength;
+                }
+                total += blob.Length;
+            }
+            progress?.Report(new SnapshotProgress(total, (long)response.RemainingBytes, started.Elapsed));
+        }
+        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var expected = sha.GetHashAndReset();
+        if (tailLength < 32 || !tail.AsSpan().SequenceEqual(expected))
+            throw new EtcdException(EtcdErrorKind.DataLoss, GrpcStatusCode.DataLoss,
+                $"The snapshot from {Endpoint} failed its integrity check: the SHA-256 etcd appended does not match the {total - tailLength} bytes received.",
+                endpoint: Endpoint, method: "Maintenance.Snapshot");
+        return new SnapshotResult(total, Convert.ToHexStringLower(expected), header?.Revision ?? 0, header?.MemberId ?? 0, started.Elapsed);
+    }
+
+    // ---- Auth ----
+
+    /// <summary>Gets a token for <paramref name="user"/>; wrong credentials raise <see cref="EtcdErrorKind.AuthenticationFailed"/>.</summary>
+    public async Task<string> AuthenticateAsync(string user, string password, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await _transport.UnaryCallAsync(EtcdMethods.Authenticate, new AuthenticateRequest { Name = user, Password = password },
+                Options(timeout, null, cancellationToken)).ConfigureAwait(false);
+            return response.Token;
+        }
+        catch (EtcdException e) when (e.Kind is EtcdErrorKind.AuthenticationFailed || e.StatusCode == GrpcStatusCode.InvalidArgument)
+        {
+            throw new EtcdException(EtcdErrorKind.AuthenticationFailed, e.StatusCode,
+                $"etcd at {Endpoint} refused user '{user}': {e.EtcdMessage ?? e.Message} Check the user name and password.", e.EtcdMessage, Endpoint, "Auth.Authenticate", e);
+        }
+    }
+
+    public Task<AuthEnableResponse> AuthEnableAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.AuthEnable, new AuthEnableRequest(), timeout, cancellationToken);
+
+    public Task<AuthDisableResponse> AuthDisableAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.AuthDisable, new AuthDisableRequest(), timeout, cancellationToken);
+
+    public Task<AuthUserAddResponse> UserAddAsync(string name, string password, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.UserAdd, new AuthUserAddRequest { Name = name, Password = password, Options = new UserAddOptions() }, timeout, cancellationToken);
+
+    public Task<AuthRoleAddResponse> RoleAddAsync(string name, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.RoleAdd, new AuthRoleAddRequest { Name = name }, timeout, cancellationToken);
+
+    public Task<AuthUserGrantRoleResponse> UserGrantRoleAsync(string user, string role, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        CallAsync(EtcdMethods.UserGrantRole, new AuthUserGrantRoleRequest { User = user, Role = role }, timeout, cancellationToken);
+
+    // ---- plumbing ----
+
+    private async Task<TResponse> CallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
+    {
+        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (EtcdException e) when (headers is not null && IsStaleToken(e))
+        {
+            // Tokens expire (simple tokens after 5 min idle) or go stale when the auth store changes: once more with a new one.
+            headers = await GetAuthHeadersAsync(cancellationToken, renew: true).ConfigureAwait(false);
+            return await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsStaleToken(EtcdException e) =>
+        e.EtcdMessage is { } m && (m.Contains("invalid auth token", StringComparison.Ordinal) || m.Contains("revision of auth store is old", StringComparison.Ordinal));
+
+    private GrpcCallOptions Options(TimeSpan? timeout, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken) =>
+        new(Timeout: timeout ?? Settings.CommandTimeout, Headers: headers, CancellationToken: cancellationToken);
+
+    private async ValueTask<IReadOnlyDictionary<string, string>?> GetAuthHeadersAsync(CancellationToken cancellationToken, bool renew = false)
+    {
+        if (Settings.Username is null) return null;
+        var current = _token;
+        if (current is null || renew)
+        {
+            await _authLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (_token is null || _token == current)
+                    _token = await AuthenticateAsync(Settings.Username, Settings.Password ?? "", cancellationToken: cancellationToken).ConfigureAwait(false);
+                current = _token;
+            }
+            finally
+            {
+                _authLock.Release();
+            }
+        }
+        return new Dictionary<string, string> { ["token"] = current! };
+    }
+
+    public void Dispose()
+    {
+        if (_ownsTransport) _transport.Dispose();
+        _authLock.Dispose();
+    }
+}
+
+/// <summary>How far a snapshot download is.</summary>
+public readonly record struct SnapshotProgress(long BytesReceived, long BytesRemaining, TimeSpan Elapsed);
+
+/// <summary>A finished snapshot: size, its verified SHA-256, and the revision and member it came from.</summary>
+public sealed record SnapshotResult(long Bytes, string Sha256, long Revision, ulong MemberId, TimeSpan Elapsed);

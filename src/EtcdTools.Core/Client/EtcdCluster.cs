@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using EtcdTools.Protocol.Etcdserverpb;
+
+namespace EtcdTools.Client;
+
+/// <summary>
+/// A cluster seen through its configured endpoints: knows every member (from MemberList), hands
+/// out one <see cref="EtcdClient"/> per member endpoint, and runs cluster-wide calls on the first
+/// endpoint that answers, failing over when a member is down or hung.
+/// </summary>
+public sealed class EtcdCluster : IDisposable
+{
+    private readonly ConcurrentDictionary<Uri, EtcdClient> _clients = new();
+    private readonly IReadOnlyList<Uri> _endpoints;
+    private int _preferred;
+
+    public EtcdCluster(EtcdConnectionSettings settings)
+    {
+        Settings = settings;
+        _endpoints = settings.GetEndpointUris();
+        if (_endpoints.Count == 0) throw new ArgumentException("No etcd endpoint was given.", nameof(settings));
+    }
+
+    public EtcdConnectionSettings Settings { get; }
+
+    /// <summary>The endpoints given in the settings (not necessarily every member).</summary>
+    public IReadOnlyList<Uri> Endpoints => _endpoints;
+
+    /// <summary>The client for one endpoint, created once and reused.</summary>
+    public EtcdClient GetClient(Uri endpoint) => _clients.GetOrAdd(endpoint, e => new EtcdClient(Settings, e));
+
+    /// <summary>The client for a member, on its first advertised client URL; null for a member not started yet (no client URLs).</summary>
+    public EtcdClient? GetMemberClient(Member member)
+    {
+        var url = PreferredClientUrl(member);
+        return url is null ? null : GetClient(url);
+    }
+
+    /// <summary>The member's client URL to use: one of the configured endpoints if it advertises it, else its first with our scheme, else its first.</summary>
+    public Uri? PreferredClientUrl(Member member)
+    {
+        var urls = member.ClientURLs.Select(u => TryParse(u)).OfType<Uri>().ToList();
+        if (urls.Count == 0) return null;
+        return urls.FirstOrDefault(u => _endpoints.Contains(u))
+            ?? urls.FirstOrDefault(u => u.Scheme == _endpoints[0].Scheme)
+            ?? urls[0];
+    }
+
+    private static Uri? TryParse(string url)
+    {
+        try { return EtcdConnectionSettings.ParseEndpoint(url); }
+        catch (ArgumentException) { return null; }
+    }
+
+    /// <summary>The member list, from the first endpoint that answers.</summary>
+    public async Task<MemberListResponse> GetMembersAsync(CancellationToken cancellationToken = default) =>
+        await InvokeAsync((client, ct) => client.MemberListAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on the configured endpoints in turn, starting with the last one that
+    /// worked, moving on only for failures another member might not have (down, hung, no leader).
+    /// When every endpoint fails, the error names each endpoint's failure.
+    /// </summary>
+    public async Task<T> InvokeAsync<T>(Func<EtcdClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken = default)
+    {
+        var failures = new List<EtcdException>();
+        var start = Volatile.Read(ref _preferred);
+        for (var i = 0; i < _endpoints.Count; i++)
+        {
+            var index = (start + i) % _endpoints.Count;
+            try
+            {
+                var result = await call(GetClient(_endpoints[index]), cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _preferred, index);
+                return result;
+            }
+            catch (EtcdException e) when (e.IsFailoverCandidate)
+            {
+                failures.Add(e);
+            }
+        }
+        if (failures.Count == 1) throw failures[0];
+        var kind = failures.All(f => f.Kind == EtcdErrorKind.Timeout) ? EtcdErrorKind.Timeout : EtcdErrorKind.Unavailable;
+        throw new EtcdException(kind, failures[^1].StatusCode,
+            $"No etcd endpoint answered: {string.Join(" ", failures.Select(f => f.Message))}", innerException: new AggregateException(failures));
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in _clients.Values) client.Dispose();
+        _clients.Clear();
+    }
+}
