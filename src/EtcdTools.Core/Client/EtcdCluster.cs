@@ -85,6 +85,51 @@ public sealed class EtcdCluster : IDisposable
             $"No etcd endpoint answered: {string.Join(" ", failures.Select(f => f.Message))}", innerException: new AggregateException(failures));
     }
 
+    /// <summary>
+    /// Calls every member at once, each with its own timeout, and yields each result as it
+    /// completes: five members with one hung take one timeout, not five. A member that fails
+    /// yields its error; the others still report.
+    /// </summary>
+    public async IAsyncEnumerable<MemberResult<T>> ForEachMemberAsync<T>(IEnumerable<Member> members,
+        Func<EtcdClient, Member, CancellationToken, Task<T>> call, TimeSpan? perMemberTimeout = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var limit = perMemberTimeout ?? Settings.CommandTimeout;
+        var pending = members.Select(member => RunOneAsync(member, call, limit, cancellationToken)).ToList();
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            yield return await done.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<MemberResult<T>> RunOneAsync<T>(Member member, Func<EtcdClient, Member, CancellationToken, Task<T>> call, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var url = PreferredClientUrl(member);
+        if (url is null)
+            return new MemberResult<T>(member, null, default, new EtcdException(EtcdErrorKind.Unavailable, Protocol.GrpcStatusCode.Unavailable,
+                $"Member {MemberId.Format(member.ID)} has not started yet: it advertises no client URL."), started.Elapsed);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (limit != Timeout.InfiniteTimeSpan) deadline.CancelAfter(limit);
+        try
+        {
+            var value = await call(GetClient(url), member, deadline.Token).ConfigureAwait(false);
+            return new MemberResult<T>(member, url, value, null, started.Elapsed);
+        }
+        catch (EtcdException e)
+        {
+            return new MemberResult<T>(member, url, default, e, started.Elapsed);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new MemberResult<T>(member, url, default, new EtcdException(EtcdErrorKind.Timeout, Protocol.GrpcStatusCode.DeadlineExceeded,
+                $"Member {member.Name} at {url.GetLeftPart(UriPartial.Authority)} did not answer within {Duration.Format(limit)}: it may be hung or overloaded.",
+                endpoint: url, innerException: e), started.Elapsed);
+        }
+    }
+
     public void Dispose()
     {
         foreach (var client in _clients.Values) client.Dispose();

@@ -1,0 +1,31 @@
+using System.Management.Automation;
+using EtcdTools.Client;
+using EtcdTools.Framework;
+
+namespace EtcdTools.Commands;
+
+/// <summary>
+/// Checks a connection (it lists the members) and keeps it for the session, so later cmdlets
+/// need no connection parameters. Takes parameters, a sandbox from the pipeline, or ETCDCTL_*.
+/// </summary>
+[Cmdlet(VerbsCommunications.Connect, "EtcdCluster")]
+[OutputType(typeof(EtcdConnection))]
+public sealed class ConnectEtcdClusterCommand : EtcdCmdlet
+{
+    /// <summary>Emit the connection object.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var settings = ResolveSettings();
+        var source = DescribeSettingsSource();
+        Run(async (output, ct) =>
+        {
+            var connection = await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false);
+            SessionConnection.Set(connection);
+            output.WriteVerbose($"Connected to {connection}.");
+            if (PassThru) output.WriteObject(connection);
+        }, string.Join(",", settings.Endpoints));
+    }
+}

@@ -1,0 +1,21 @@
+using System.Management.Automation;
+using EtcdTools.Framework;
+
+namespace EtcdTools.Commands;
+
+/// <summary>Forgets the session's connection; later cmdlets fall back to ETCDCTL_* or the default endpoint.</summary>
+[Cmdlet(VerbsCommunications.Disconnect, "EtcdCluster")]
+[OutputType(typeof(EtcdTools.Client.EtcdConnection))]
+public sealed class DisconnectEtcdClusterCommand : PSCmdlet
+{
+    /// <summary>Emit the connection that was removed.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var old = SessionConnection.Clear();
+        if (old is null) WriteVerbose("There was no session connection.");
+        else if (PassThru) WriteObject(old);
+    }
+}
