@@ -31,6 +31,8 @@ public enum EtcdErrorKind
     Protocol,
     /// <summary>Data did not check out (snapshot hash mismatch).</summary>
     DataLoss,
+    /// <summary>No member has the ID or name asked for.</summary>
+    MemberNotFound,
 }
 
 /// <summary>

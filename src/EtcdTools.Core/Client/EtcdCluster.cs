@@ -57,6 +57,29 @@ public sealed class EtcdCluster : IDisposable
         await InvokeAsync((client, ct) => client.MemberListAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
 
     /// <summary>
+    /// The members named by ID (hex, as etcdctl prints it) or name, or all members when none is
+    /// named, with the member list's header. An unknown ID or name is an error naming the known ones.
+    /// </summary>
+    public async Task<(ResponseHeader Header, IReadOnlyList<Member> Members)> SelectMembersAsync(IEnumerable<string>? idsOrNames, CancellationToken cancellationToken = default)
+    {
+        var list = await GetMembersAsync(cancellationToken).ConfigureAwait(false);
+        var wanted = idsOrNames?.Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (wanted is null || wanted.Count == 0) return (list.Header, list.Members.ToList());
+        var selected = new List<Member>();
+        foreach (var item in wanted)
+        {
+            var match = list.Members.FirstOrDefault(m => MemberId.TryParse(item, out var id) && m.ID == id)
+                ?? list.Members.FirstOrDefault(m => string.Equals(m.Name, item, StringComparison.OrdinalIgnoreCase));
+            if (match is null)
+                throw new EtcdException(EtcdErrorKind.MemberNotFound, Protocol.GrpcStatusCode.NotFound,
+                    $"No member of cluster {MemberId.Format(list.Header.ClusterId)} has the ID or name '{item}'. Members: "
+                    + string.Join(", ", list.Members.Select(m => $"{MemberId.Format(m.ID)} ({(m.Name.Length > 0 ? m.Name : "unstarted")})")) + ".");
+            if (!selected.Contains(match)) selected.Add(match);
+        }
+        return (list.Header, selected);
+    }
+
+    /// <summary>
     /// Runs <paramref name="call"/> on the configured endpoints in turn, starting with the last one that
     /// worked, moving on only for failures another member might not have (down, hung, no leader).
     /// When every endpoint fails, the error names each endpoint's failure.

@@ -47,6 +47,11 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     [DurationTransformation]
     public TimeSpan? CommandTimeout { get; set; }
 
+    private bool _endpointFromCommandLine;
+
+    /// <summary>Remembers whether -Endpoint was typed (bound before this runs) or comes from piped objects.</summary>
+    protected override void BeginProcessing() => _endpointFromCommandLine = Endpoint is { Length: > 0 };
+
     /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing).</summary>
     protected CancellationToken Stopping => _stopping.Token;
 
@@ -55,9 +60,18 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     /// <summary>The settings for this record, after the precedence rules above.</summary>
     protected EtcdConnectionSettings ResolveSettings()
     {
-        var settings = SessionConnection.Current?.Settings ?? EtcdConnectionSettings.FromEnvironment() ?? new EtcdConnectionSettings();
+        var configured = SessionConnection.Current?.Settings ?? EtcdConnectionSettings.FromEnvironment();
+        var settings = configured ?? new EtcdConnectionSettings();
         if (Endpoint is { Length: > 0 })
-            settings = settings with { Endpoints = SplitEndpoints(Endpoint) };
+        {
+            // A typed -Endpoint means exactly those endpoints. An endpoint piped in from a member
+            // is tried first, with the session's endpoints behind it, so a piped member that is
+            // down still gets its own error instead of breaking cluster discovery.
+            var endpoints = SplitEndpoints(Endpoint);
+            if (!_endpointFromCommandLine && configured is not null)
+                endpoints = endpoints.Concat(configured.Endpoints).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+            settings = settings with { Endpoints = endpoints };
+        }
         if (CaCertificatePath is not null) settings = settings with { CaCertificatePath = ResolvePath(CaCertificatePath) };
         if (CertificatePath is not null) settings = settings with { CertificatePath = ResolvePath(CertificatePath) };
         if (KeyPath is not null) settings = settings with { KeyPath = ResolvePath(KeyPath) };

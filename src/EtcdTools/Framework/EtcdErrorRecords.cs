@@ -50,6 +50,7 @@ public static class EtcdErrorRecords
         EtcdErrorKind.NoSpace => ("EtcdNoSpace", ErrorCategory.LimitsExceeded),
         EtcdErrorKind.Protocol => ("EtcdProtocolError", ErrorCategory.ProtocolError),
         EtcdErrorKind.DataLoss => ("EtcdDataLoss", ErrorCategory.InvalidData),
+        EtcdErrorKind.MemberNotFound => ("EtcdMemberNotFound", ErrorCategory.ObjectNotFound),
         _ => ("EtcdServerError", ErrorCategory.NotSpecified),
     };
 
