@@ -38,12 +38,14 @@ public sealed class Http2GrpcTransport : IGrpcTransport
     private readonly HttpClient _http;
     private readonly TlsMaterial? _tls;
     private readonly TimeSpan _dialTimeout;
+    private readonly string? _serverName;
 
     public Http2GrpcTransport(Uri endpoint, GrpcTransportOptions? options = null)
     {
         options ??= new GrpcTransportOptions();
         Endpoint = endpoint;
         _dialTimeout = options.DialTimeout;
+        _serverName = options.ServerName;
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = options.DialTimeout,
@@ -174,6 +176,8 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             Content = content,
         };
         request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+        // SocketsHttpHandler takes the TLS server name (SNI and certificate check) from Host, not from SslOptions.
+        if (_serverName is not null) request.Headers.Host = _serverName;
         request.Headers.TryAddWithoutValidation("user-agent", "etcdtools-grpc/1.0");
         if (options.Timeout is { } timeout && timeout != System.Threading.Timeout.InfiniteTimeSpan)
             request.Headers.TryAddWithoutValidation("grpc-timeout", FormatGrpcTimeout(timeout));
@@ -244,7 +248,9 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         var chain = Flatten(e).ToList();
         var text = string.Join(" | ", chain.Select(x => x.Message));
 
-        if (chain.OfType<SocketException>().FirstOrDefault() is { } socket)
+        // A reset in the middle of a TLS handshake says more about TLS than about the network: classified below.
+        var resetDuringTls = Contains(text, "SSL connection could not be established");
+        if (chain.OfType<SocketException>().FirstOrDefault() is { } socket && !(resetDuringTls && socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown))
         {
             return socket.SocketErrorCode switch
             {

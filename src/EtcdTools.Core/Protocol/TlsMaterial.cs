@@ -46,7 +46,7 @@ internal sealed class TlsMaterial
             RequireFile(certificatePath, "client certificate");
             RequireFile(keyPath, "client key");
             try { client = X509Certificate2.CreateFromPemFile(certificatePath, keyPath); }
-            catch (CryptographicException e)
+            catch (Exception e) when (e is CryptographicException or ArgumentException)
             {
                 throw Config($"The client certificate '{certificatePath}' and key '{keyPath}' could not be loaded (is the key unencrypted PEM and does it belong to the certificate?): {e.Message}", e);
             }
