@@ -93,6 +93,19 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     public string? ClientCertificatePath => _clientCertificate?.CertificatePath;
     public string? ClientKeyPath => _clientCertificate?.KeyPath;
 
+    /// <summary>
+    /// Comma-separated client URLs. With <see cref="CertificatePath"/> and <see cref="KeyPath"/> (and
+    /// <see cref="CaCertificatePath"/>) it carries the names of the module's connection parameters,
+    /// so a sandbox piped into any cmdlet binds as its connection.
+    /// </summary>
+    public string Endpoint => string.Join(",", _clientEndpoints);
+    public string? CertificatePath => ClientCertificatePath;
+    public string? KeyPath => ClientKeyPath;
+    public int MemberCount => _memberNames.Length;
+
+    /// <summary>Every sandbox of this process not yet disposed, by name.</summary>
+    public static IReadOnlyList<EtcdSandbox> Running => LiveSandboxes.All;
+
     /// <summary>What a client needs to reach the whole cluster: every endpoint and, with TLS, the CA and client certificate.</summary>
     public EtcdConnectionSettings ConnectionSettings => new()
     {
@@ -638,6 +651,8 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         public static void Add(EtcdSandbox sandbox) => Sandboxes.TryAdd(sandbox, 0);
 
         public static void Remove(EtcdSandbox sandbox) => Sandboxes.TryRemove(sandbox, out _);
+
+        public static IReadOnlyList<EtcdSandbox> All => Sandboxes.Keys.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
 
         private static void DisposeAll()
         {

@@ -20,16 +20,16 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string[]? Endpoint { get; set; }
 
+    // No [ValidateNotNullOrEmpty] on the TLS paths: a piped object without TLS (a plain sandbox or
+    // connection) carries them as null, and PowerShell runs validation on pipeline values too, so the
+    // attribute would fail the whole record. Null or empty means "not given" (see ResolveSettings).
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? CaCertificatePath { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? CertificatePath { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? KeyPath { get; set; }
 
     [Parameter]
@@ -58,9 +58,14 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing() => _stopping.Cancel();
 
     /// <summary>The settings for this record, after the precedence rules above.</summary>
-    protected EtcdConnectionSettings ResolveSettings()
+    /// <param name="newConnection">
+    /// True for Connect-EtcdCluster, which replaces the session's connection instead of working on it:
+    /// the session's settings are not the base, and piped endpoints (a sandbox's) are taken alone, never
+    /// mixed with the endpoints of another cluster configured before.
+    /// </param>
+    protected EtcdConnectionSettings ResolveSettings(bool newConnection = false)
     {
-        var configured = SessionConnection.Current?.Settings ?? EtcdConnectionSettings.FromEnvironment();
+        var configured = (newConnection ? null : SessionConnection.Current?.Settings) ?? EtcdConnectionSettings.FromEnvironment();
         var settings = configured ?? new EtcdConnectionSettings();
         if (Endpoint is { Length: > 0 })
         {
@@ -68,13 +73,13 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
             // is tried first, with the session's endpoints behind it, so a piped member that is
             // down still gets its own error instead of breaking cluster discovery.
             var endpoints = SplitEndpoints(Endpoint);
-            if (!_endpointFromCommandLine && configured is not null)
+            if (!_endpointFromCommandLine && !newConnection && configured is not null)
                 endpoints = endpoints.Concat(configured.Endpoints).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
             settings = settings with { Endpoints = endpoints };
         }
-        if (CaCertificatePath is not null) settings = settings with { CaCertificatePath = ResolvePath(CaCertificatePath) };
-        if (CertificatePath is not null) settings = settings with { CertificatePath = ResolvePath(CertificatePath) };
-        if (KeyPath is not null) settings = settings with { KeyPath = ResolvePath(KeyPath) };
+        if (!string.IsNullOrEmpty(CaCertificatePath)) settings = settings with { CaCertificatePath = ResolvePath(CaCertificatePath) };
+        if (!string.IsNullOrEmpty(CertificatePath)) settings = settings with { CertificatePath = ResolvePath(CertificatePath) };
+        if (!string.IsNullOrEmpty(KeyPath)) settings = settings with { KeyPath = ResolvePath(KeyPath) };
         if (Credential is not null && Credential != PSCredential.Empty)
             settings = settings with { Username = Credential.UserName, Password = Credential.GetNetworkCredential().Password };
         if (SkipCertificateCheck.IsPresent) settings = settings with { SkipCertificateCheck = true };
@@ -86,10 +91,10 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>Which source the settings came from, for Get-EtcdConnection and verbose output.</summary>
-    protected string DescribeSettingsSource()
+    protected string DescribeSettingsSource(bool newConnection = false)
     {
-        if (Endpoint is { Length: > 0 } || CaCertificatePath is not null || CertificatePath is not null || Credential is not null) return "Parameters";
-        if (SessionConnection.Current is not null) return "Session";
+        if (Endpoint is { Length: > 0 } || !string.IsNullOrEmpty(CaCertificatePath) || !string.IsNullOrEmpty(CertificatePath) || Credential is not null) return "Parameters";
+        if (!newConnection && SessionConnection.Current is not null) return "Session";
         return EtcdConnectionSettings.FromEnvironment() is not null ? "Environment" : "Default";
     }
 

@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using EtcdTools.Framework;
+using EtcdTools.Sandbox;
+
+namespace EtcdTools.Commands;
+
+/// <summary>Kills a sandbox's members and deletes its directory (data, logs, certificates).</summary>
+[Cmdlet(VerbsLifecycle.Stop, "EtcdSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Sandbox")]
+[OutputType(typeof(EtcdSandbox))]
+public sealed class StopEtcdSandboxCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Sandbox")]
+    public EtcdSandbox[] Sandbox { get; set; } = [];
+
+    /// <summary>Sandboxes of this session by name (see Get-EtcdSandbox).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Name")]
+    [SupportsWildcards]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>Every sandbox of this session.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "All")]
+    public SwitchParameter All { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var targets = ParameterSetName switch
+        {
+            "Name" => SandboxSelection.ByName(this, Name),
+            "All" => EtcdSandbox.Running,
+            _ => Sandbox,
+        };
+        foreach (var sandbox in targets)
+        {
+            if (!ShouldProcess($"{sandbox.Name} ({sandbox.Directory})", "Stop the etcd sandbox and delete its data")) continue;
+            sandbox.Dispose();
+            if (SessionConnection.Current is { } current && current.Endpoint == sandbox.Endpoint)
+                SessionConnection.Clear();
+            if (PassThru) WriteObject(sandbox);
+        }
+    }
+}
