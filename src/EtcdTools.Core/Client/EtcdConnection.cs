@@ -2,13 +2,13 @@ namespace EtcdTools.Client;
 
 /// <summary>
 /// A verified connection to a cluster: what Connect-EtcdCluster keeps for the session and
-/// Get-EtcdConnection shows. Flat and scalar; the password stays inside <see cref="Settings"/>.
+/// Get-EtcdConnection shows. Flat and scalar; the password stays inside <see cref="GetSettings"/>.
 /// </summary>
 public sealed class EtcdConnection
 {
     public EtcdConnection(EtcdConnectionSettings settings, ulong clusterId, int memberCount, string source)
     {
-        Settings = settings;
+        _settings = settings;
         ClusterId = MemberId.Format(clusterId);
         MemberCount = memberCount;
         Source = source;
@@ -16,15 +16,15 @@ public sealed class EtcdConnection
     }
 
     /// <summary>Comma-separated client URLs, as etcdctl --endpoints takes them (binds to -Endpoint).</summary>
-    public string Endpoint => string.Join(",", Settings.Endpoints);
-    public string? CaCertificatePath => Settings.CaCertificatePath;
-    public string? CertificatePath => Settings.CertificatePath;
-    public string? KeyPath => Settings.KeyPath;
-    public string? User => Settings.Username;
-    public bool Tls => Settings.UsesTls || Settings.Endpoints.Any(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
-    public bool SkipCertificateCheck => Settings.SkipCertificateCheck;
-    public TimeSpan DialTimeout => Settings.DialTimeout;
-    public TimeSpan CommandTimeout => Settings.CommandTimeout;
+    public string Endpoint => string.Join(",", _settings.Endpoints);
+    public string? CaCertificatePath => _settings.CaCertificatePath;
+    public string? CertificatePath => _settings.CertificatePath;
+    public string? KeyPath => _settings.KeyPath;
+    public string? User => _settings.Username;
+    public bool Tls => _settings.UsesTls || _settings.Endpoints.Any(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+    public bool SkipCertificateCheck => _settings.SkipCertificateCheck;
+    public TimeSpan DialTimeout => _settings.DialTimeout;
+    public TimeSpan CommandTimeout => _settings.CommandTimeout;
     public string ClusterId { get; }
     public int MemberCount { get; }
 
@@ -32,8 +32,10 @@ public sealed class EtcdConnection
     public string Source { get; }
     public DateTimeOffset ConnectedAt { get; }
 
-    /// <summary>The full settings, credentials included; not shown in views.</summary>
-    public EtcdConnectionSettings Settings { get; }
+    private readonly EtcdConnectionSettings _settings;
+
+    /// <summary>The full settings, credentials included: a method, so Export-Csv and ConvertTo-Json leave it out.</summary>
+    public EtcdConnectionSettings GetSettings() => _settings;
 
     /// <summary>Checks the settings by listing members through the first endpoint that answers.</summary>
     public static async Task<EtcdConnection> OpenAsync(EtcdConnectionSettings settings, string source, CancellationToken cancellationToken = default)

@@ -249,8 +249,9 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         var text = string.Join(" | ", chain.Select(x => x.Message));
 
         // A reset in the middle of a TLS handshake says more about TLS than about the network: classified below.
-        var resetDuringTls = Contains(text, "SSL connection could not be established");
-        if (chain.OfType<SocketException>().FirstOrDefault() is { } socket && !(resetDuringTls && socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown))
+        // So does a reset while HTTP/2 is being set up: typically plain http:// to a TLS port.
+        var resetDuringSetup = Contains(text, "SSL connection could not be established") || Contains(text, "HTTP/2 handshake");
+        if (chain.OfType<SocketException>().FirstOrDefault() is { } socket && !(resetDuringSetup && socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown))
         {
             return socket.SocketErrorCode switch
             {

@@ -18,8 +18,10 @@ public sealed class ConnectEtcdClusterCommand : EtcdCmdlet
 
     protected override void ProcessRecord()
     {
-        var settings = ResolveSettings();
-        var source = DescribeSettingsSource();
+        // A new connection: built from the parameters (or the piped object), else ETCDCTL_*, else
+        // the default endpoint, never on top of the session's connection it is about to replace.
+        var settings = ResolveSettings(newConnection: true);
+        var source = DescribeSettingsSource(newConnection: true);
         Run(async (output, ct) =>
         {
             var connection = await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false);

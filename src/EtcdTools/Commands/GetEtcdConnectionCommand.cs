@@ -14,7 +14,10 @@ public sealed class GetEtcdConnectionCommand : EtcdCmdlet
 {
     protected override void ProcessRecord()
     {
-        if (SessionConnection.Current is { } current && DescribeSettingsSource() == "Session")
+        // The session's connection as kept, unless a parameter changes any of its settings (even only a
+        // timeout or -SkipCertificateCheck): then the changed settings are built and checked below.
+        if (SessionConnection.Current is { } current && DescribeSettingsSource() == "Session"
+            && string.IsNullOrEmpty(KeyPath) && !SkipCertificateCheck.IsPresent && DialTimeout is null && CommandTimeout is null)
         {
             WriteObject(current);
             return;

@@ -11,6 +11,7 @@ namespace EtcdTools.Framework;
 public sealed class CmdletOutput : IDisposable
 {
     private readonly BlockingCollection<Action<Cmdlet>> _queue = new();
+    private readonly CancellationTokenSource _abandoned = new();
 
     public void WriteObject(object? value) => Post(c => c.WriteObject(value));
     public void WriteError(ErrorRecord record) => Post(c => c.WriteError(record));
@@ -23,6 +24,8 @@ public sealed class CmdletOutput : IDisposable
     public Task<bool> ShouldProcessAsync(string target, string action)
     {
         var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Nobody will answer once the cmdlet stopped draining: cancel instead of waiting forever.
+        _abandoned.Token.Register(() => answer.TrySetCanceled());
         Post(c =>
         {
             try { answer.TrySetResult(c.ShouldProcess(target, action)); }
@@ -33,12 +36,31 @@ public sealed class CmdletOutput : IDisposable
 
     private void Post(Action<Cmdlet> action)
     {
-        if (!_queue.IsAddingCompleted) _queue.Add(action);
+        // After the pipeline thread stopped draining, writes go nowhere instead of failing the work.
+        try { _queue.Add(action); }
+        catch (ObjectDisposedException) { }
+        catch (InvalidOperationException) { }
     }
 
-    internal void Complete() => _queue.CompleteAdding();
+    internal void Complete()
+    {
+        try { _queue.CompleteAdding(); }
+        catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>The pipeline thread stopped draining: pending and future questions are cancelled.</summary>
+    internal void Abandon()
+    {
+        Complete();
+        _abandoned.Cancel();
+    }
 
     internal IEnumerable<Action<Cmdlet>> Drain() => _queue.GetConsumingEnumerable();
 
-    public void Dispose() => _queue.Dispose();
+    public void Dispose()
+    {
+        _abandoned.Cancel();
+        _abandoned.Dispose();
+        _queue.Dispose();
+    }
 }

@@ -52,8 +52,8 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     /// <summary>Remembers whether -Endpoint was typed (bound before this runs) or comes from piped objects.</summary>
     protected override void BeginProcessing() => _endpointFromCommandLine = Endpoint is { Length: > 0 };
 
-    /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing).</summary>
-    protected CancellationToken Stopping => _stopping.Token;
+    /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing). (Cmdlet.Stopping is PowerShell's own bool.)</summary>
+    protected CancellationToken StopToken => _stopping.Token;
 
     protected override void StopProcessing() => _stopping.Cancel();
 
@@ -65,7 +65,21 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     /// </param>
     protected EtcdConnectionSettings ResolveSettings(bool newConnection = false)
     {
-        var configured = (newConnection ? null : SessionConnection.Current?.Settings) ?? EtcdConnectionSettings.FromEnvironment();
+        try
+        {
+            return BuildSettings(newConnection);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            // A malformed endpoint or ETCDCTL_* duration: one clear InvalidArgument before any network work.
+            ThrowTerminatingError(EtcdErrorRecords.From(e, Endpoint is null ? null : string.Join(",", Endpoint)));
+            throw;
+        }
+    }
+
+    private EtcdConnectionSettings BuildSettings(bool newConnection)
+    {
+        var configured = (newConnection ? null : SessionConnection.Current?.GetSettings()) ?? EtcdConnectionSettings.FromEnvironment();
         var settings = configured ?? new EtcdConnectionSettings();
         if (Endpoint is { Length: > 0 })
         {
@@ -126,18 +140,32 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     protected void Run(Func<CmdletOutput, CancellationToken, Task> work, object? errorTarget = null)
     {
         using var output = new CmdletOutput();
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
         var task = Task.Run(async () =>
         {
-            try { await work(output, Stopping).ConfigureAwait(false); }
+            try { await work(output, abandon.Token).ConfigureAwait(false); }
             finally { output.Complete(); }
         });
-        foreach (var action in output.Drain())
-            action(this);
+        try
+        {
+            foreach (var action in output.Drain())
+                action(this);
+        }
+        catch
+        {
+            // Writing threw (-ErrorAction Stop, Select-Object -First, Ctrl+C): stop the work and let
+            // it end before the exception travels on, so nothing keeps running behind the pipeline.
+            output.Abandon();
+            abandon.Cancel();
+            try { task.GetAwaiter().GetResult(); }
+            catch (Exception) { /* the write's exception is the one that matters */ }
+            throw;
+        }
         try
         {
             task.GetAwaiter().GetResult();
         }
-        catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }

@@ -22,6 +22,8 @@ public static class EtcdErrorRecords
             FileNotFoundException or DirectoryNotFoundException => ("PathNotFound", ErrorCategory.ObjectNotFound),
             UnauthorizedAccessException => ("AccessDenied", ErrorCategory.PermissionDenied),
             IOException => ("IOError", ErrorCategory.WriteError),
+            // A sandbox already stopped, a member in the wrong state for the drill.
+            InvalidOperationException => ("InvalidOperation", ErrorCategory.InvalidOperation),
             _ => ("UnexpectedError", ErrorCategory.NotSpecified),
         };
         return Create(exception, id, category, target);

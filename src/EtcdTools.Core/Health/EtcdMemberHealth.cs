@@ -1,0 +1,34 @@
+namespace EtcdTools.Health;
+
+/// <summary>
+/// The health of one member as etcdctl 3.6's <c>endpoint health</c> judges it: a linearizable read
+/// through raft answered (serializable for a learner), and no NOSPACE or CORRUPT alarm is active for it.
+/// </summary>
+public sealed class EtcdMemberHealth
+{
+    /// <summary>The member ID in hex; empty when the member list itself could not be read and only the endpoint is known.</summary>
+    public string MemberId { get; init; } = "";
+
+    public string Name { get; init; } = "";
+
+    /// <summary>The client URL probed (binds to -Endpoint of other cmdlets).</summary>
+    public string? Endpoint { get; init; }
+
+    public bool Healthy { get; init; }
+
+    /// <summary>Milliseconds the read of the "health" key took (or took to fail): etcdctl's "took".</summary>
+    public double TookMs { get; init; }
+
+    /// <summary>Why the member is unhealthy; empty when healthy.</summary>
+    public string Error { get; init; } = "";
+
+    /// <summary>Alarms active for this member, comma-separated (e.g. NOSPACE).</summary>
+    public string Alarms { get; init; } = "";
+
+    public bool IsLearner { get; init; }
+
+    /// <summary>When the probe finished.</summary>
+    public DateTimeOffset CheckedAt { get; init; }
+
+    public override string ToString() => $"{(Name.Length > 0 ? Name : Endpoint)}: {(Healthy ? "healthy" : "unhealthy: " + Error)}";
+}

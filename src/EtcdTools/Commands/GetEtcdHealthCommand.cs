@@ -1,0 +1,63 @@
+using System.Management.Automation;
+using EtcdTools.Framework;
+using EtcdTools.Health;
+
+namespace EtcdTools.Commands;
+
+/// <summary>
+/// Checks each member as etcdctl 3.6's endpoint health does (a linearizable read of "health",
+/// serializable for learners, then the alarm list), all members at once with one timeout each.
+/// An unhealthy member is reported with Healthy = false and its reason, and gets a non-terminating
+/// error record; the others still report.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "EtcdHealth")]
+[OutputType(typeof(EtcdMemberHealth))]
+public sealed class GetEtcdHealthCommand : EtcdCmdlet
+{
+    /// <summary>Only these members, by hex ID or name; binds from Get-EtcdMember's output.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? MemberId { get; set; }
+
+    /// <summary>How long each member may take; by default the command timeout (5 s).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? Timeout { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (Timeout is { } limit && limit <= TimeSpan.Zero)
+            ThrowTerminatingError(EtcdErrorRecords.From(new ArgumentException($"-Timeout must be more than zero, not {limit}."), limit));
+    }
+
+    protected override void ProcessRecord()
+    {
+        var cluster = GetCluster();
+        var limit = Timeout ?? cluster.Settings.CommandTimeout;
+        var wanted = MemberId;
+        Run(async (output, ct) =>
+        {
+            var discovery = await MemberDiscovery.DiscoverAsync(cluster, limit, ct).ConfigureAwait(false);
+            if (!discovery.Succeeded)
+            {
+                // Nothing answered the member list: report each endpoint as etcdctl endpoint health does.
+                foreach (var report in EtcdHealthProbe.FromDiscoveryFailures(discovery))
+                {
+                    output.WriteObject(report.Report);
+                    output.WriteError(ErrorFor(report.Error!, report.Report));
+                }
+                return;
+            }
+            output.WriteVerbose($"Member list: {discovery}.");
+            var members = discovery.Select(wanted, out var unknown);
+            foreach (var name in unknown)
+                output.WriteError(ErrorFor(discovery.MemberNotFound(name), name));
+            await foreach (var report in EtcdHealthProbe.ProbeAsync(cluster, members, limit, ct).ConfigureAwait(false))
+            {
+                output.WriteObject(report.Report);
+                if (report.Error is not null) output.WriteError(ErrorFor(report.Error, report.Report));
+            }
+        }, string.Join(",", cluster.Settings.Endpoints));
+    }
+}

@@ -1,0 +1,127 @@
+using System.Management.Automation;
+using EtcdTools.Framework;
+using EtcdTools.Keys;
+
+namespace EtcdTools.Commands;
+
+/// <summary>
+/// Reads one key, or every key under a prefix, page by page at one revision: each page is written
+/// to the pipeline as it arrives while the next is fetched, so a million keys stream in flat memory
+/// and the listing is consistent even while the keyspace changes. Secrets are redacted unless
+/// -ShowSecret. -CountOnly emits just the number of keys.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "EtcdKey", DefaultParameterSetName = ListSet)]
+[OutputType(typeof(EtcdKeyValue), ParameterSetName = [ListSet])]
+[OutputType(typeof(long), ParameterSetName = [CountSet])]
+public sealed class GetEtcdKeyCommand : EtcdCmdlet
+{
+    private const string ListSet = "List";
+    private const string CountSet = "Count";
+
+    /// <summary>The key, or with -Prefix the prefix ("" or none: the whole keyspace).</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    [TextArgument]
+    public string? Key { get; set; }
+
+    /// <summary>Read every key that starts with -Key.</summary>
+    [Parameter]
+    public SwitchParameter Prefix { get; set; }
+
+    /// <summary>Keys and their metadata without values.</summary>
+    [Parameter(ParameterSetName = ListSet)]
+    public SwitchParameter KeysOnly { get; set; }
+
+    /// <summary>Emit only the number of keys.</summary>
+    [Parameter(ParameterSetName = CountSet, Mandatory = true)]
+    public SwitchParameter CountOnly { get; set; }
+
+    /// <summary>At most this many keys.</summary>
+    [Parameter(ParameterSetName = ListSet)]
+    [ValidateRange(1, long.MaxValue)]
+    public long Limit { get; set; }
+
+    /// <summary>Read the keyspace as it was at this revision.</summary>
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long Revision { get; set; }
+
+    /// <summary>Let the member answer from its local state (no round trip to the leader; may be stale).</summary>
+    [Parameter]
+    public SwitchParameter Serializable { get; set; }
+
+    /// <summary>Show the values of Kubernetes secrets instead of redacting them.</summary>
+    [Parameter(ParameterSetName = ListSet)]
+    public SwitchParameter ShowSecret { get; set; }
+
+    /// <summary>Keys per request; lower it when values are large.</summary>
+    [Parameter(ParameterSetName = ListSet)]
+    [ValidateRange(1, 100_000)]
+    public int PageSize { get; set; } = KeyReadOptions.DefaultPageSize;
+
+    protected override void ProcessRecord()
+    {
+        var text = Key ?? "";
+        if (!Prefix && text.Length == 0)
+        {
+            WriteError(EtcdErrorRecords.Create(new ArgumentException("Give a key, or -Prefix to read every key under a prefix (-Prefix alone reads the whole keyspace)."),
+                "EtcdKeyMissing", ErrorCategory.InvalidArgument, Key));
+            return;
+        }
+        var range = KeyRange.Create(text, Prefix);
+        var cluster = GetCluster();
+
+        if (CountOnly)
+        {
+            Run(async (output, ct) =>
+            {
+                var count = await KeyReader.CountAsync(cluster, range, Revision, Serializable, ct).ConfigureAwait(false);
+                output.WriteVerbose($"{range.Describe()} holds {count.Count} keys at revision {count.Revision}.");
+                output.WriteObject(count.Count);
+            }, text);
+            return;
+        }
+
+        var reader = new KeyReader(cluster, new KeyReadOptions(range)
+        {
+            KeysOnly = KeysOnly,
+            Limit = Limit,
+            Revision = Revision,
+            Serializable = Serializable,
+            ShowSecrets = ShowSecret,
+            PageSize = PageSize,
+        });
+        // One Run per page: the pipeline thread writes a page while the next one is fetched, and no
+        // page beyond that is asked for until this one is written, so a slow consumer holds etcd
+        // back instead of a queue growing in memory.
+        Task<IReadOnlyList<EtcdKeyValue>>? prefetch = null;
+        try
+        {
+            do
+            {
+                Run(async (output, ct) =>
+                {
+                    var first = reader.PagesRead == 0;
+                    var page = await (prefetch ?? reader.ReadNextPageAsync(ct)).ConfigureAwait(false);
+                    prefetch = reader.IsComplete ? null : reader.ReadNextPageAsync(ct);
+                    if (first)
+                        output.WriteVerbose($"Reading {range.Describe()} at revision {reader.Revision}: {reader.TotalCount} keys{(Limit > 0 ? $", at most {Limit}" : "")}.");
+                    foreach (var item in page)
+                        output.WriteObject(item);
+                }, text);
+            }
+            while (prefetch is not null);
+        }
+        finally
+        {
+            // Stopped early (Select-Object -First, Ctrl+C): let the fetch in flight finish unobserved.
+            prefetch?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
+        if (!Prefix && reader.KeysRead == 0)
+        {
+            WriteError(EtcdErrorRecords.Create(new ItemNotFoundException($"The key '{text}' does not exist{(Revision > 0 ? $" at revision {Revision}" : "")}."),
+                "EtcdKeyNotFound", ErrorCategory.ObjectNotFound, text));
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Management.Automation;
+using EtcdTools.Client;
+using EtcdTools.Framework;
+using EtcdTools.Keys;
+
+namespace EtcdTools.Commands;
+
+/// <summary>
+/// Streams changes to a key or prefix as they happen, each written to the pipeline as it arrives,
+/// until Ctrl+C, -Count events or -Timeout. -Revision replays history from that revision first.
+/// </summary>
+[Cmdlet(VerbsCommon.Watch, "EtcdKey")]
+[OutputType(typeof(EtcdWatchEvent))]
+public sealed class WatchEtcdKeyCommand : EtcdCmdlet
+{
+    /// <summary>The key, or with -Prefix the prefix ("" or none: the whole keyspace).</summary>
+    [Parameter(Position = 0)]
+    [AllowEmptyString]
+    public string? Key { get; set; }
+
+    [Parameter]
+    public SwitchParameter Prefix { get; set; }
+
+    /// <summary>Start at this revision, replaying the changes since; without it, changes from now on.</summary>
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long Revision { get; set; }
+
+    /// <summary>Stop after this many events.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Count { get; set; }
+
+    /// <summary>Stop after this long (5, '30s', '10m'); not an error.</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? Timeout { get; set; }
+
+    /// <summary>Include each key's previous value (PreviousValue).</summary>
+    [Parameter]
+    public SwitchParameter PrevKv { get; set; }
+
+    /// <summary>Show the values of Kubernetes secrets instead of redacting them.</summary>
+    [Parameter]
+    public SwitchParameter ShowSecret { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var text = Key ?? "";
+        if (!Prefix && text.Length == 0)
+        {
+            ThrowTerminatingError(EtcdErrorRecords.Create(new ArgumentException("Give a key to watch, or -Prefix to watch every key under a prefix (-Prefix alone watches the whole keyspace)."),
+                "EtcdKeyMissing", ErrorCategory.InvalidArgument, Key));
+        }
+        if (Timeout is { } limit && limit <= TimeSpan.Zero)
+        {
+            ThrowTerminatingError(EtcdErrorRecords.Create(new ArgumentException("-Timeout must be positive."), "InvalidArgument", ErrorCategory.InvalidArgument, Timeout));
+        }
+        var range = KeyRange.Create(text, Prefix);
+        var cluster = GetCluster();
+        var options = new KeyWatchOptions(range)
+        {
+            StartRevision = Revision,
+            PreviousValues = PrevKv,
+            ShowSecrets = ShowSecret,
+            MaxEvents = Count,
+            Duration = Timeout,
+        };
+
+        KeyWatch? watch = null;
+        try
+        {
+            // The watch lives across Runs, bound to the StopToken, so Ctrl+C ends it; each Run
+            // reads one batch and writes it, so events reach the pipeline while the watch goes on.
+            Run(async (output, ct) =>
+            {
+                watch = await KeyWatch.StartAsync(cluster, options, ct).ConfigureAwait(false);
+                output.WriteVerbose($"Watching {range.Describe()} on {watch.Endpoint.GetLeftPart(UriPartial.Authority)} from revision {watch.StartRevision} (current revision {watch.CurrentRevision}).");
+            }, text);
+
+            var watching = true;
+            while (watching)
+            {
+                Run(async (output, _) =>
+                {
+                    var batch = await watch!.ReadNextAsync().ConfigureAwait(false);
+                    if (batch is not null)
+                        foreach (var change in batch)
+                            output.WriteObject(change);
+                    if (batch is null || watch.EndReason != KeyWatchEnd.None)
+                    {
+                        watching = false;
+                        output.WriteVerbose(watch.EndReason switch
+                        {
+                            KeyWatchEnd.CountReached => $"Received {watch.EventsDelivered} events: done.",
+                            KeyWatchEnd.TimedOut => $"Watched for {Duration.Format(Timeout!.Value)} ({watch.EventsDelivered} events): done.",
+                            _ => $"etcd ended the watch after {watch.EventsDelivered} events.",
+                        });
+                    }
+                }, text);
+            }
+        }
+        finally
+        {
+            watch?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+}
