@@ -65,6 +65,23 @@ public sealed class EtcdException : Exception
     /// <summary>True for failures another member might not have: worth trying the next endpoint.</summary>
     public bool IsFailoverCandidate => Kind is EtcdErrorKind.Unavailable or EtcdErrorKind.Timeout;
 
+    /// <summary>
+    /// One exception for a call that failed on every endpoint: the single failure as it is, else the
+    /// kind they share, or the first kind that is not about reachability (a TLS or authentication
+    /// problem is what to fix first), with every endpoint's message.
+    /// </summary>
+    public static EtcdException Combine(IReadOnlyList<EtcdException> failures)
+    {
+        if (failures.Count == 1) return failures[0];
+        if (failures.Count == 0)
+            return new EtcdException(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable, "No etcd endpoint was tried.");
+        var kinds = failures.Select(f => f.Kind).Distinct().ToList();
+        var kind = kinds.Count == 1 ? kinds[0] : failures.FirstOrDefault(f => !f.IsFailoverCandidate)?.Kind ?? EtcdErrorKind.Unavailable;
+        var code = failures.First(f => f.Kind == kind).StatusCode;
+        return new EtcdException(kind, code, $"No etcd endpoint answered: {string.Join(" ", failures.Select(f => f.Message))}",
+            innerException: new AggregateException(failures));
+    }
+
     /// <summary>Builds the exception for a grpc-status other than OK, classifying etcd's well-known errors.</summary>
     public static EtcdException FromStatus(GrpcStatusCode code, string? etcdMessage, Uri? endpoint, string? method)
     {

@@ -52,9 +52,12 @@ public sealed class EtcdCluster : IDisposable
         catch (ArgumentException) { return null; }
     }
 
-    /// <summary>The member list, from the first endpoint that answers.</summary>
-    public async Task<MemberListResponse> GetMembersAsync(CancellationToken cancellationToken = default) =>
-        await InvokeAsync((client, ct) => client.MemberListAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+    /// <summary>The member list, from the first endpoint that answers (all are asked at once).</summary>
+    public async Task<MemberListResponse> GetMembersAsync(CancellationToken cancellationToken = default)
+    {
+        var discovery = await MemberDiscovery.DiscoverAsync(this, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return discovery.MemberList ?? throw discovery.ToException();
+    }
 
     /// <summary>
     /// The members named by ID (hex, as etcdctl prints it) or name, or all members when none is
@@ -62,21 +65,11 @@ public sealed class EtcdCluster : IDisposable
     /// </summary>
     public async Task<(ResponseHeader Header, IReadOnlyList<Member> Members)> SelectMembersAsync(IEnumerable<string>? idsOrNames, CancellationToken cancellationToken = default)
     {
-        var list = await GetMembersAsync(cancellationToken).ConfigureAwait(false);
-        var wanted = idsOrNames?.Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        if (wanted is null || wanted.Count == 0) return (list.Header, list.Members.ToList());
-        var selected = new List<Member>();
-        foreach (var item in wanted)
-        {
-            var match = list.Members.FirstOrDefault(m => MemberId.TryParse(item, out var id) && m.ID == id)
-                ?? list.Members.FirstOrDefault(m => string.Equals(m.Name, item, StringComparison.OrdinalIgnoreCase));
-            if (match is null)
-                throw new EtcdException(EtcdErrorKind.MemberNotFound, Protocol.GrpcStatusCode.NotFound,
-                    $"No member of cluster {MemberId.Format(list.Header.ClusterId)} has the ID or name '{item}'. Members: "
-                    + string.Join(", ", list.Members.Select(m => $"{MemberId.Format(m.ID)} ({(m.Name.Length > 0 ? m.Name : "unstarted")})")) + ".");
-            if (!selected.Contains(match)) selected.Add(match);
-        }
-        return (list.Header, selected);
+        var discovery = await MemberDiscovery.DiscoverAsync(this, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (discovery.MemberList is null) throw discovery.ToException();
+        var selected = discovery.Select(idsOrNames, out var unknown);
+        if (unknown.Count > 0) throw discovery.MemberNotFound(unknown[0]);
+        return (discovery.MemberList.Header, selected);
     }
 
     /// <summary>
@@ -102,10 +95,7 @@ public sealed class EtcdCluster : IDisposable
                 failures.Add(e);
             }
         }
-        if (failures.Count == 1) throw failures[0];
-        var kind = failures.All(f => f.Kind == EtcdErrorKind.Timeout) ? EtcdErrorKind.Timeout : EtcdErrorKind.Unavailable;
-        throw new EtcdException(kind, failures[^1].StatusCode,
-            $"No etcd endpoint answered: {string.Join(" ", failures.Select(f => f.Message))}", innerException: new AggregateException(failures));
+        throw EtcdException.Combine(failures);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using EtcdTools.Client;
 using EtcdTools.Framework;
 using EtcdTools.Health;
 

@@ -1,8 +1,7 @@
-using EtcdTools.Client;
 using EtcdTools.Protocol;
 using EtcdTools.Protocol.Etcdserverpb;
 
-namespace EtcdTools.Health;
+namespace EtcdTools.Client;
 
 /// <summary>
 /// The member list as the first configured endpoint to answer gives it, or every endpoint's failure.
@@ -56,18 +55,7 @@ public sealed class MemberDiscoveryResult
     /// of the kind they share, or the first kind that is not about reachability (a TLS or
     /// authentication problem is what to fix first), with every endpoint's message.
     /// </summary>
-    public EtcdException ToException()
-    {
-        if (Failures.Count == 1) return Failures[0];
-        if (Failures.Count == 0)
-            return new EtcdException(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable, "No etcd endpoint was tried.");
-        var kinds = Failures.Select(f => f.Kind).Distinct().ToList();
-        var kind = kinds.Count == 1 ? kinds[0]
-            : Failures.FirstOrDefault(f => !f.IsFailoverCandidate)?.Kind ?? EtcdErrorKind.Unavailable;
-        var code = Failures.FirstOrDefault(f => f.Kind == kind)?.StatusCode ?? GrpcStatusCode.Unavailable;
-        return new EtcdException(kind, code, $"No etcd endpoint answered: {string.Join(" ", Failures.Select(f => f.Message))}",
-            innerException: new AggregateException(Failures));
-    }
+    public EtcdException ToException() => EtcdException.Combine(Failures);
 }
 
 /// <summary>
