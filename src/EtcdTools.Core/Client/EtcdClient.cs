@@ -284,7 +284,7 @@ public sealed class EtcdClient : IDisposable
         catch (EtcdException e) when (e.Kind is EtcdErrorKind.AuthenticationFailed || e.StatusCode == GrpcStatusCode.InvalidArgument)
         {
             throw new EtcdException(EtcdErrorKind.AuthenticationFailed, e.StatusCode,
-                $"etcd at {Endpoint} refused user '{user}': {e.EtcdMessage ?? e.Message} Check the user name and password.", e.EtcdMessage, Endpoint, "Auth.Authenticate", e);
+                $"etcd at {Endpoint.GetLeftPart(UriPartial.Authority)} refused user '{user}': {(e.EtcdMessage ?? e.Message).TrimEnd('.')}. Check the user name and password.", e.EtcdMessage, Endpoint, "Auth.Authenticate", e);
         }
     }
 

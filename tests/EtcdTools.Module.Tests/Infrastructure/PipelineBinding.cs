@@ -32,14 +32,23 @@ public static class PipelineBinding
         return new PipelineBindingReport(piped.FullName, target.Name, sets);
     }
 
-    /// <summary>Checks every [OutputType] of <paramref name="sourceCmdlet"/> against <paramref name="targetCmdlet"/>.</summary>
-    public static IReadOnlyList<PipelineBindingReport> Check(ModuleUnderTest module, string sourceCmdlet, string targetCmdlet, IEnumerable<string>? suppliedParameters = null)
+    /// <summary>
+    /// Checks every [OutputType] of <paramref name="sourceCmdlet"/> against <paramref name="targetCmdlet"/>;
+    /// with <paramref name="sourceParameterSet"/>, only the types that parameter set emits (e.g. not
+    /// the count Get-EtcdKey -CountOnly emits).
+    /// </summary>
+    public static IReadOnlyList<PipelineBindingReport> Check(ModuleUnderTest module, string sourceCmdlet, string targetCmdlet,
+        IEnumerable<string>? suppliedParameters = null, string? sourceParameterSet = null)
     {
         var source = module.Cmdlet(sourceCmdlet);
         var target = module.Cmdlet(targetCmdlet);
         if (source.OutputTypes.Count == 0) throw new InvalidOperationException($"{source.Name} declares no [OutputType].");
 
-        return source.OutputTypes.Select(output =>
+        var outputs = source.OutputTypes
+            .Where(o => sourceParameterSet is null || o.ParameterSets.Count == 0 || o.ParameterSets.Contains(sourceParameterSet, StringComparer.OrdinalIgnoreCase))
+            .ToList();
+        if (outputs.Count == 0) throw new InvalidOperationException($"{source.Name} declares no [OutputType] for parameter set {sourceParameterSet}.");
+        return outputs.Select(output =>
         {
             var type = output.Type ?? module.FindModuleType(output.TypeName)
                 ?? throw new InvalidOperationException($"{source.Name}'s output type {output.TypeName} is not a type of the module.");
