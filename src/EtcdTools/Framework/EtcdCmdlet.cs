@@ -140,10 +140,9 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     protected void Run(Func<CmdletOutput, CancellationToken, Task> work, object? errorTarget = null)
     {
         using var output = new CmdletOutput();
-        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
         var task = Task.Run(async () =>
         {
-            try { await work(output, abandon.Token).ConfigureAwait(false); }
+            try { await work(output, StopToken).ConfigureAwait(false); }
             finally { output.Complete(); }
         });
         try
@@ -153,10 +152,11 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
         }
         catch
         {
-            // Writing threw (-ErrorAction Stop, Select-Object -First, Ctrl+C): stop the work and let
-            // it end before the exception travels on, so nothing keeps running behind the pipeline.
+            // Writing threw (-ErrorAction Stop, Select-Object -First, Ctrl+C): this cmdlet is done, so
+            // cancel everything it started (work that spans Runs, such as a watch, holds StopToken too)
+            // and let the work end before the exception travels on.
             output.Abandon();
-            abandon.Cancel();
+            _stopping.Cancel();
             try { task.GetAwaiter().GetResult(); }
             catch (Exception) { /* the write's exception is the one that matters */ }
             throw;
