@@ -14,5 +14,16 @@ var snapshot = new Command("snapshot", "Snapshot download: EtcdClient.SnapshotAs
 snapshot.SetAction((parse, cancellationToken) =>
     SnapshotBenchmark.RunAsync(parse.GetValue(sizeOption), parse.GetValue(runsOption), parse.GetValue(tlsOption), cancellationToken));
 
-var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot };
+var keysOption = new Option<int>("--keys") { Description = "Keys to write and list.", DefaultValueFactory = _ => 1_000_000 };
+var valueOption = new Option<int>("--value-bytes") { Description = "Bytes per value.", DefaultValueFactory = _ => 64 };
+var pageOption = new Option<int>("--page-size") { Description = "Keys per Range request; 0 sizes pages by bytes as Get-EtcdKey does.", DefaultValueFactory = _ => 0 };
+var pageBytesOption = new Option<int>("--page-bytes") { Description = "With byte-sized pages, the bytes one page aims at.", DefaultValueFactory = _ => EtcdTools.Keys.KeyReadOptions.DefaultPageBytes };
+var keys = new Command("keys", "Listing a large keyspace: KeyReader (paged, one revision) vs `etcdctl get --prefix`.")
+{
+    keysOption, valueOption, pageOption, pageBytesOption,
+};
+keys.SetAction((parse, cancellationToken) =>
+    KeyListingBenchmark.RunAsync(parse.GetValue(keysOption), parse.GetValue(valueOption), parse.GetValue(pageOption), parse.GetValue(pageBytesOption), cancellationToken));
+
+var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys };
 return await root.Parse(args).InvokeAsync();

@@ -54,10 +54,10 @@ public sealed class GetEtcdKeyCommand : EtcdCmdlet
     [Parameter(ParameterSetName = ListSet)]
     public SwitchParameter ShowSecret { get; set; }
 
-    /// <summary>Keys per request; lower it when values are large.</summary>
+    /// <summary>Keys per request, fixed; by default pages hold about 4 MiB of keys and values.</summary>
     [Parameter(ParameterSetName = ListSet)]
     [ValidateRange(1, 100_000)]
-    public int PageSize { get; set; } = KeyReadOptions.DefaultPageSize;
+    public int PageSize { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -89,7 +89,7 @@ public sealed class GetEtcdKeyCommand : EtcdCmdlet
             Revision = Revision,
             Serializable = Serializable,
             ShowSecrets = ShowSecret,
-            PageSize = PageSize,
+            PageSize = PageSize > 0 ? PageSize : null,
         });
         // One Run per page: the pipeline thread writes a page while the next one is fetched, and no
         // page beyond that is asked for until this one is written, so a slow consumer holds etcd

@@ -11,6 +11,30 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     private EtcdConnectionSettings Settings => fixture.Sandbox.ConnectionSettings;
 
     [Fact]
+    public async Task Adaptive_pages_are_sized_by_bytes_and_still_return_every_key_once_in_order()
+    {
+        using var cluster = new EtcdCluster(Settings);
+        using var client = new EtcdClient(Settings);
+        var prefix = KeyTestData.UniquePrefix();
+        var keys = await KeyTestData.PutManyAsync(client, prefix, 2500);
+        var bytesPerKey = System.Text.Encoding.UTF8.GetByteCount(keys[0]) + "v0".Length;
+
+        // About 40 keys' worth of bytes a page: the first page is the default 1,000 keys, the rest shrink.
+        var small = new KeyReader(cluster, new KeyReadOptions(KeyRange.ForPrefix(prefix)) { PageBytes = 40 * bytesPerKey });
+        var smallRead = new List<EtcdKeyValue>();
+        while (!small.IsComplete) smallRead.AddRange(await small.ReadNextPageAsync());
+        // Room for every key at once: after the first page, one page takes the remaining 1,500.
+        var large = new KeyReader(cluster, new KeyReadOptions(KeyRange.ForPrefix(prefix)) { PageBytes = 1 << 20 });
+        var largeRead = new List<EtcdKeyValue>();
+        while (!large.IsComplete) largeRead.AddRange(await large.ReadNextPageAsync());
+
+        Assert.Equal(keys, smallRead.Select(k => k.Key));
+        Assert.InRange(small.PagesRead, 1 + 1500 / 50, 1 + 1500 / 30);
+        Assert.Equal(keys, largeRead.Select(k => k.Key));
+        Assert.Equal(2, large.PagesRead);
+    }
+
+    [Fact]
     public async Task Paging_returns_every_key_once_in_order_at_the_first_pages_revision_while_the_range_is_written()
     {
         using var cluster = new EtcdCluster(Settings);
