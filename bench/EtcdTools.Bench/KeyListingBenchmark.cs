@@ -66,7 +66,7 @@ internal static class KeyListingBenchmark
             if (++count % 10_000 == 0) peak = Math.Max(peak, GC.GetTotalMemory(false) - baseline);
         }
         ours.Stop();
-        Console.WriteLine($"KeyReader ({(pageSize > 0 ? $"{pageSize:N0}-key pages" : "byte-sized pages")}) {ours.Elapsed.TotalSeconds,7:F2} s  ({count:N0} keys in {reader.PagesRead} pages; managed heap above baseline at most {peak / 1e6:F0} MB)");
+        Console.WriteLine($"KeyReader ({(pageSize > 0 ? $"{pageSize:N0}-key pages" : $"{pageBytes / 1024:N0} KiB pages")}) {ours.Elapsed.TotalSeconds,7:F2} s  ({count:N0} keys in {reader.PagesRead} pages; managed heap above baseline at most {peak / 1e6:F0} MB)");
         Console.WriteLine($"ratio ours/etcdctl: {ours.Elapsed / etcdctl.Elapsed:F2}");
         return count == keys ? 0 : 1;
     }
