@@ -87,6 +87,71 @@ public sealed class DependencyIsolationTests
         violations.AssertNoneDistinct("PowerShell reads EtcdTools.dll's exported types before OnImport installs the dependency resolver.");
     }
 
+    [Fact]
+    public void TheResolverAnswersOnlyForWhatEtcdToolsDllReferences()
+    {
+        // The handler sits on the default context, which every module shares: were it to answer any
+        // name found in Dependencies, another module asking for Google.Protobuf or YamlDotNet would be
+        // handed our private copy. DependencyLoadContext needs nothing of PowerShell, so it can run here,
+        // from the laid-out module, in a context of its own that is thrown away afterwards.
+        var context = new System.Runtime.Loader.AssemblyLoadContext("EtcdTools.Tests." + Guid.NewGuid(), isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromAssemblyPath(RepositoryPaths.ModuleAssemblyPath);
+            var type = assembly.GetType("EtcdTools.DependencyLoadContext", throwOnError: true)!;
+            var instance = type.GetProperty("Instance", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+            var isDirect = type.GetMethod("IsDirectReference")!;
+            var find = type.GetMethod("FindDependencyPath")!;
+            bool Answers(string name) =>
+                (bool)isDirect.Invoke(instance, [new AssemblyName(name)])! && find.Invoke(instance, [new AssemblyName(name)]) is not null;
+
+            Assert.True(Answers(CoreAssemblyName), "EtcdTools.Core must be resolved from Dependencies");
+            foreach (var other in ModuleUnderTest.Instance.DependencyNames.Where(n => n != CoreAssemblyName))
+            {
+                Assert.False(Answers(other), $"the default context's resolver must not hand out the private {other}");
+            }
+
+            // An older file than the version asked for is not ours to give (a newer EtcdTools side by side).
+            var newer = new AssemblyName(CoreAssemblyName) { Version = new Version(int.MaxValue, 0) };
+            Assert.Null(find.Invoke(instance, [newer]));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    [Fact]
+    public void ScriptsAndHelpDoNotNameDependencyTypesAsTypeLiterals()
+    {
+        // PowerShell resolves [Type.Name] in the default context and in the assemblies it loaded
+        // itself (ClrFacade.GetPSVisibleAssemblies, ExecutionContext.AssemblyCache); EtcdTools.Core
+        // lives in the module's own context, so [EtcdTools.Keys.EtcdKeyValue] is "Unable to find
+        // type" in pwsh. Test $x.PSTypeNames -contains 'EtcdTools.Keys.EtcdKeyValue' instead.
+        var module = ModuleUnderTest.Instance;
+        var literal = new System.Text.RegularExpressions.Regex(@"\[(?<name>EtcdTools(?:\.\w+)+)\]");
+        var files = Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, "tests", "Pester"), "*.ps1")
+            .Concat(Directory.EnumerateFiles(RepositoryPaths.SourceHelpDirectory))
+            .Append(Path.Combine(RepositoryPaths.Root, "README.md"))
+            .Where(File.Exists);
+        var violations = new Violations();
+        foreach (var file in files)
+        {
+            var lines = File.ReadAllLines(file);
+            for (var i = 0; i < lines.Length; i++)
+            {
+                foreach (System.Text.RegularExpressions.Match match in literal.Matches(lines[i]))
+                {
+                    var type = module.FindModuleType(match.Groups["name"].Value);
+                    violations.AddIf(type is not null && type.Assembly != module.ModuleAssembly,
+                        $"{Path.GetRelativePath(RepositoryPaths.Root, file)}:{i + 1}: [{match.Groups["name"].Value}] is a type of {type?.Assembly.GetName().Name}, which pwsh cannot resolve by name");
+                }
+            }
+        }
+
+        violations.AssertNone("Type literals of the private dependencies fail in pwsh.");
+    }
+
     private static IEnumerable<Type> BaseTypes(Type type)
     {
         for (var t = type.BaseType; t is not null; t = t.BaseType) yield return t;

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Xml.Linq;
 using EtcdTools.Module.Tests.Infrastructure;
 
 namespace EtcdTools.Module.Tests;
@@ -152,6 +153,131 @@ public sealed class FormatAndTypesTests
         }
 
         violations.AssertNone("DefaultDisplayPropertySet and aliases name properties that exist.");
+    }
+
+    [Fact]
+    public void FormatFileIsWhatPowerShellsLoaderAccepts()
+    {
+        var violations = new Violations();
+        foreach (var problem in Ps1XmlSchema.ValidateFormat(FormatData.LoadXml(RepositoryPaths.BuiltFormatPath))) violations.Add(problem);
+        violations.AssertNone("PowerShell's Format.ps1xml loader reports these at Import-Module and drops the views concerned.");
+    }
+
+    [Fact]
+    public void TypesFileIsWhatPowerShellsLoaderAccepts()
+    {
+        var violations = new Violations();
+        foreach (var problem in Ps1XmlSchema.ValidateTypes(FormatData.LoadXml(RepositoryPaths.BuiltTypesPath))) violations.Add(problem);
+        violations.AssertNone("PowerShell's Types.ps1xml loader reports these at Import-Module.");
+    }
+
+    [Fact]
+    public void ViewScriptBlocksAreWellFormed()
+    {
+        var violations = new Violations();
+        foreach (var (view, _, script, line) in ViewScripts())
+        {
+            violations.AddIf(script.Trim().Length == 0, $"view '{view}' line {line}: empty <ScriptBlock>");
+            if (Ps1XmlSchema.CheckScriptDelimiters(script) is { } problem)
+            {
+                violations.Add($"view '{view}' line {line}: {problem} in {{ {script} }}; the column shows a parse error for every object");
+            }
+        }
+
+        violations.AssertNone("A view's ScriptBlock must parse.");
+    }
+
+    [Fact]
+    public void EveryPropertyAViewScriptBlockReadsExistsOnItsType()
+    {
+        var module = ModuleUnderTest.Instance;
+        var added = ExtendedTypes.ToDictionary(t => t.TypeName, t => t.AddedMembers, StringComparer.OrdinalIgnoreCase);
+        var violations = new Violations();
+        var read = 0;
+        foreach (var (view, typeNames, script, line) in ViewScripts())
+        {
+            foreach (var typeName in typeNames)
+            {
+                if (module.FindModuleType(typeName) is not { } type) continue; // reported by ViewsNameViewsAndTypesThatExist
+                foreach (var property in Ps1XmlSchema.PropertiesReadByScript(script))
+                {
+                    read++;
+                    violations.AddIf(!HasProperty(type, property, added.GetValueOrDefault(typeName)),
+                        $"view '{view}' line {line}: the ScriptBlock reads $_.{property}, which {typeName} does not have (the column would be silently empty)");
+                }
+            }
+        }
+
+        Assert.True(read > 0, "no $_.Property found in the views' ScriptBlocks: the reader is broken");
+        violations.AssertNone("ScriptBlocks in views read properties that exist.");
+    }
+
+    /// <summary>Every &lt;ScriptBlock&gt; of every view, with the types the view selects.</summary>
+    private static IEnumerable<(string View, IReadOnlyList<string> TypeNames, string Script, int Line)> ViewScripts()
+    {
+        var document = FormatData.LoadXml(RepositoryPaths.BuiltFormatPath);
+        foreach (var view in document.Root!.Elements("ViewDefinitions").Elements("View"))
+        {
+            var name = (string?)view.Element("Name") ?? "(unnamed view)";
+            var typeNames = view.Elements("ViewSelectedBy").Elements("TypeName").Select(t => t.Value.Trim()).ToList();
+            foreach (var script in view.Descendants("ScriptBlock"))
+            {
+                yield return (name, typeNames, script.Value, ((System.Xml.IXmlLineInfo)script).LineNumber);
+            }
+        }
+    }
+
+    public static TheoryData<string, string> MalformedFormatFiles => new()
+    {
+        { "<View><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy><TableControl><TableHeaders><TableColumnHeader /></TableHeaders><TableRowEntries><TableRowEntry><TableColumnItems><TableColumnItem><PropertyName>A</PropertyName></TableColumnItem><TableColumnItem><PropertyName>B</PropertyName></TableColumnItem></TableColumnItems></TableRowEntry></TableRowEntries></TableControl></View>", "IncorrectHeaderItemCount" },
+        { "<View><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy><TableControl><TableRowEntries><TableRowEntry><TableColumnItems><TableColumnItem><Property>A</Property></TableColumnItem></TableColumnItems></TableRowEntry></TableRowEntries></TableControl></View>", "<Property> is not allowed in <TableColumnItem>" },
+        { "<View><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy><TableControl><TableHeaders><TableColumnHeader><Alignment>right-ish</Alignment></TableColumnHeader></TableHeaders><TableRowEntries><TableRowEntry><TableColumnItems><TableColumnItem><PropertyName>A</PropertyName></TableColumnItem></TableColumnItems></TableRowEntry></TableRowEntries></TableControl></View>", "InvalidAlignmentValue" },
+        { "<View><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy><ListControl><ListEntries><ListEntry><ListItems><ListItem><PropertyName>A</PropertyName><ScriptBlock>$_.A</ScriptBlock></ListItem></ListItems></ListEntry></ListEntries></ListControl></View>", "mutually exclusive" },
+        { "<View><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy></View>", "needs exactly one of TableControl" },
+        { "<View><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy><ListControl><ListEntries><ListEntry><ListItems><ListItem><PropertyName>A</PropertyName></ListItem></ListItems></ListEntry></ListEntries></ListControl><Name>W</Name></View>", "DuplicatedNode" },
+        { "<View Name=\"V\"><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy><ListControl><ListEntries><ListEntry><ListItems><ListItem><PropertyName>A</PropertyName></ListItem></ListItems></ListEntry></ListEntries></ListControl></View>", "AttributesNotAllowed" },
+        { "<View><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy><TableControl><TableRowEntries><TableRowEntry><TableColumnItems><TableColumnItem><PropertyName></PropertyName></TableColumnItem></TableColumnItems></TableRowEntry></TableRowEntries></TableControl></View>", "EmptyNode" },
+        { "<View><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy><TableControl><TableHeaders /></TableControl></View>", "no <TableRowEntries>" },
+        { "<View><Name>V</Name><ViewSelectedBy><TypeName>T</TypeName></ViewSelectedBy><TableControl><TableHeaders><TableColumnHeader /></TableHeaders><TableRowEntries><TableRowEntry><TableColumnItems><TableColumnItem><ScriptBlock>$_.A * 2</ScriptBlock></TableColumnItem></TableColumnItems></TableRowEntry></TableRowEntries></TableControl></View>", "its header has no <Label>" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedFormatFiles))]
+    public void TheFormatCheckCatchesWhatPowerShellRejects(string view, string expected)
+    {
+        var document = System.Xml.Linq.XDocument.Parse($"<Configuration><ViewDefinitions>{view}</ViewDefinitions></Configuration>", System.Xml.Linq.LoadOptions.SetLineInfo);
+        Assert.Contains(Ps1XmlSchema.ValidateFormat(document), p => p.Contains(expected, StringComparison.Ordinal));
+    }
+
+    public static TheoryData<string, string> MalformedTypesFiles => new()
+    {
+        { "<Type><Name>T</Name><Members><MemberSet><Name>PSStandardMembers</Name><Members><NoteProperty><Name>DefaultDisplayPropertySet</Name><Value>A</Value></NoteProperty></Members></MemberSet></Members></Type>", "PowerShell requires a <PropertySet>" },
+        { "<Type><Name>T</Name><Members><MemberSet><Name>PSStandardMembers</Name><Members><PropertySet><Name>DefaultDisplayPropertySet</Name><ReferencedProperties /></PropertySet></Members></MemberSet></Members></Type>", "no <Name>" },
+        { "<Type><Name>T</Name><Members><PropertySet><Name>Short</Name><ReferencedProperties><Name>A</Name></ReferencedProperties></PropertySet><PropertySet><Name>Short</Name><ReferencedProperties><Name>B</Name></ReferencedProperties></PropertySet></Members></Type>", "member 'Short' is defined 2 times" },
+        { "<Type><Name>T</Name><Members><PropertySet><Name>S</Name><Properties><Name>A</Name></Properties></PropertySet></Members></Type>", "<Properties> is not allowed in <PropertySet>" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedTypesFiles))]
+    public void TheTypesCheckCatchesWhatPowerShellRejects(string type, string expected)
+    {
+        var document = System.Xml.Linq.XDocument.Parse($"<Types>{type}</Types>", System.Xml.Linq.LoadOptions.SetLineInfo);
+        Assert.Contains(Ps1XmlSchema.ValidateTypes(document), p => p.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("'{0:N0} ms' -f $_.TookMs", null)]
+    [InlineData("if ($_.IsLeader) { 'leader' } else { \"$($_.Name) (it's a follower)\" }", null)]
+    [InlineData("$v = $_.Value -replace '\\r?\\n|\\t', ' '; 'it''s' + [char]0x2026 # a comment with a { brace", null)]
+    [InlineData("if ($_.IsLeader) { 'leader' ", "'{' at")]
+    [InlineData("'{0:N0} ms -f $_.TookMs", "single-quoted string is not closed")]
+    [InlineData("($_.A]", "closes the '('")]
+    [InlineData("\"$($_.A\"", "not closed")]
+    public void TheScriptCheckCatchesUnbalancedScripts(string script, string? expected)
+    {
+        var problem = Ps1XmlSchema.CheckScriptDelimiters(script);
+        if (expected is null) Assert.Null(problem);
+        else Assert.Contains(expected, problem ?? "(no problem found)", StringComparison.Ordinal);
     }
 
     private static bool HasProperty(Type type, string name, IReadOnlyList<string>? addedMembers) =>

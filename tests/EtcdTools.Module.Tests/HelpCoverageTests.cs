@@ -47,6 +47,53 @@ public sealed class HelpCoverageTests
     }
 
     [Fact]
+    public void EveryCommandHasTheElementsGetHelpReads()
+    {
+        var violations = new Violations();
+        foreach (var (name, command) in CommandsByName)
+        {
+            var details = command.Element(MamlWriter.Command + "details");
+            violations.AddIf(details?.Element(MamlWriter.Command + "verb")?.Value.Trim() + "-" + details?.Element(MamlWriter.Command + "noun")?.Value.Trim() != name,
+                $"{name}: command:verb and command:noun do not spell the name");
+            foreach (var element in new[] { MamlWriter.Command + "syntax", MamlWriter.Command + "parameters", MamlWriter.Command + "inputTypes", MamlWriter.Command + "returnValues", MamlWriter.Command + "examples" })
+            {
+                violations.AddIf(command.Element(element) is null, $"{name}: no <{element.LocalName}>");
+            }
+
+            var items = command.Element(MamlWriter.Command + "syntax")?.Elements(MamlWriter.Command + "syntaxItem").ToList() ?? [];
+            violations.AddIf(items.Count == 0, $"{name}: no command:syntaxItem (Get-Help would build the syntax without the help's descriptions)");
+            violations.AddIf(items.Any(i => i.Element(MamlWriter.Maml + "name")?.Value.Trim() != name), $"{name}: a syntaxItem's maml:name is not the command's name");
+
+            foreach (var example in command.Descendants(MamlWriter.Command + "example"))
+            {
+                violations.AddIf(example.Element(MamlWriter.Maml + "title") is null || example.Element(MamlWriter.Dev + "code") is null || example.Element(MamlWriter.Dev + "remarks") is null,
+                    $"{name}: an example lacks maml:title, dev:code or dev:remarks");
+            }
+        }
+
+        violations.AssertNone("Get-Help reads these elements of each command:command.");
+    }
+
+    [Fact]
+    public void GetHelpOnlineFindsAnAbsoluteUri()
+    {
+        // BaseCommandHelpInfo.GetUriFromCommandPSObject takes the first navigationLink whose uri is not
+        // empty and throws InvalidURI (an InvalidOperationException) unless new Uri(uri) accepts it,
+        // so a relative link such as "Get-EtcdAlarm.md" breaks Get-Help -Online for the cmdlet.
+        var violations = new Violations();
+        foreach (var (name, command) in CommandsByName)
+        {
+            var links = command.Element(MamlWriter.Maml + "relatedLinks")?.Elements(MamlWriter.Maml + "navigationLink") ?? [];
+            foreach (var uri in links.Select(l => l.Element(MamlWriter.Maml + "uri")?.Value.Trim() ?? "").Where(u => u.Length > 0))
+            {
+                violations.AddIf(!Uri.TryCreate(uri, UriKind.Absolute, out _), $"{name}: related link URI '{uri}' is not absolute; Get-Help -Online throws InvalidURI when it is the first one");
+            }
+        }
+
+        violations.AssertNone("Every related link URI in the help file is absolute (or empty).");
+    }
+
+    [Fact]
     public void HelpDocumentsOnlyCmdletsThatExist()
     {
         var cmdlets = ModuleUnderTest.Instance.Cmdlets.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);

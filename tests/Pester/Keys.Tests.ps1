@@ -51,7 +51,7 @@ Describe 'EtcdTools keys' {
             $first = Set-EtcdKey -Key $key -Value 'hello' -PassThru
             $second = Set-EtcdKey -Key $key -Value 'hello again' -PassThru
 
-            $first | Should -BeOfType ([EtcdTools.Keys.EtcdKeyValue])
+            $first.PSTypeNames | Should -Contain 'EtcdTools.Keys.EtcdKeyValue'
             $first.Version | Should -Be 1
             $second.Version | Should -Be 2
             $second.CreateRevision | Should -Be $first.CreateRevision
@@ -294,7 +294,7 @@ Describe 'EtcdTools keys' {
             }
 
             $events | Should -HaveCount 3
-            $events | ForEach-Object { $_ | Should -BeOfType ([EtcdTools.Keys.EtcdWatchEvent]) }
+            $events | ForEach-Object { $_.PSTypeNames | Should -Contain 'EtcdTools.Keys.EtcdWatchEvent' }
             $events.Type | Should -Be @('PUT', 'PUT', 'PUT')
             $events.Value | Should -Be @('v1', 'v2', 'v3')
         }

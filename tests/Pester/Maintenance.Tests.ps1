@@ -58,7 +58,7 @@ Describe 'EtcdTools maintenance' {
 
                 $alarm = Get-EtcdAlarm @connection
                 $alarm | Should -HaveCount 1
-                $alarm | Should -BeOfType ([EtcdTools.Maintenance.EtcdAlarm])
+                $alarm.PSTypeNames | Should -Contain 'EtcdTools.Maintenance.EtcdAlarm'
                 $alarm.Alarm | Should -Be 'NOSPACE'
                 $alarm.MemberName | Should -Be $full.Members[0].Name
                 $alarm.Endpoint | Should -Be $full.Members[0].ClientUrl
@@ -123,7 +123,7 @@ Describe 'EtcdTools maintenance' {
             $hashes = Compare-EtcdHash
 
             $hashes | Should -HaveCount 3
-            $hashes | ForEach-Object { $_ | Should -BeOfType ([EtcdTools.Maintenance.EtcdMemberHash]) }
+            $hashes | ForEach-Object { $_.PSTypeNames | Should -Contain 'EtcdTools.Maintenance.EtcdMemberHash' }
             ($hashes.Revision | Select-Object -Unique) | Should -HaveCount 1
             ($hashes.Hash | Select-Object -Unique) | Should -HaveCount 1
             $hashes.Matches | Should -Not -Contain $false
@@ -175,7 +175,7 @@ Describe 'EtcdTools maintenance' {
 
             $change = $target | Move-EtcdLeader -Confirm:$false
 
-            $change | Should -BeOfType ([EtcdTools.Maintenance.EtcdLeaderChange])
+            $change.PSTypeNames | Should -Contain 'EtcdTools.Maintenance.EtcdLeaderChange'
             $change.PreviousLeaderId | Should -Be $before.MemberId
             $change.NewLeaderId | Should -Be $target.MemberId
             $change.NewLeader | Should -Be $target.Name

@@ -1,6 +1,9 @@
 namespace EtcdTools.HelpBuilder;
 
-/// <summary>One cmdlet's help, as read from its markdown page.</summary>
+/// <summary>
+/// One cmdlet's help, as read from its markdown page. <see cref="OnlineVersion"/> is the front
+/// matter's 'online version', an absolute URI, or null.
+/// </summary>
 public sealed record CommandHelp(
     string Name,
     string SourcePath,
@@ -12,7 +15,8 @@ public sealed record CommandHelp(
     IReadOnlyList<TypeHelp> Inputs,
     IReadOnlyList<TypeHelp> Outputs,
     IReadOnlyList<string> Notes,
-    IReadOnlyList<RelatedLink> RelatedLinks)
+    IReadOnlyList<RelatedLink> RelatedLinks,
+    string? OnlineVersion = null)
 {
     public string Verb => Name[..Name.IndexOf('-')];
     public string Noun => Name[(Name.IndexOf('-') + 1)..];
@@ -67,4 +71,5 @@ public sealed record ParameterUsage(
 
 public sealed record TypeHelp(string TypeName, IReadOnlyList<string> Description);
 
+/// <summary>A RELATED LINKS entry: its text and target as written ("Get-EtcdMember.md", "https://...").</summary>
 public sealed record RelatedLink(string Text, string Uri);

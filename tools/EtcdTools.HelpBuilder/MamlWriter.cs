@@ -74,9 +74,10 @@ public static class MamlWriter
 
         command.Add(new XElement(Command + "examples", help.Examples.Select(Example)));
 
-        if (help.RelatedLinks.Count > 0)
+        var links = RelatedLinks(help).ToList();
+        if (links.Count > 0)
         {
-            command.Add(new XElement(Maml + "relatedLinks", help.RelatedLinks.Select(link =>
+            command.Add(new XElement(Maml + "relatedLinks", links.Select(link =>
                 new XElement(Maml + "navigationLink",
                     new XElement(Maml + "linkText", link.Text),
                     new XElement(Maml + "uri", link.Uri)))));
@@ -84,6 +85,29 @@ public static class MamlWriter
 
         return command;
     }
+
+    /// <summary>The text PlatyPS gives the link to the online version, which Get-Help shows as is.</summary>
+    public const string OnlineVersionLinkText = "Online Version:";
+
+    /// <summary>
+    /// The related links as Get-Help needs them. Get-Help -Online opens the first link with a
+    /// non-empty URI and throws InvalidURI when that URI is not absolute
+    /// (BaseCommandHelpInfo.GetUriFromCommandPSObject), so: the online version first, and a link
+    /// to another page of this help ("Get-EtcdMember.md", "about_EtcdTools.help.txt") keeps its
+    /// text but no URI, as in PowerShell's own help files.
+    /// </summary>
+    public static IEnumerable<RelatedLink> RelatedLinks(CommandHelp help)
+    {
+        if (help.OnlineVersion is { } online) yield return new RelatedLink(OnlineVersionLinkText, online);
+        foreach (var link in help.RelatedLinks)
+        {
+            yield return link with { Uri = IsOnlineUri(link.Uri) ? link.Uri : string.Empty };
+        }
+    }
+
+    /// <summary>True for an absolute http or https URI, the only kind Get-Help -Online can open.</summary>
+    public static bool IsOnlineUri(string? uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && (parsed.Scheme == Uri.UriSchemeHttps || parsed.Scheme == Uri.UriSchemeHttp);
 
     private static XElement SyntaxItem(CommandHelp help, SyntaxSet set)
     {

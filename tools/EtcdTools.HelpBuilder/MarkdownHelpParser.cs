@@ -92,6 +92,7 @@ public sealed partial class MarkdownHelpParser
             {
                 CheckFrontMatterField(fields, "external help file", _options.HelpFileName, context);
                 CheckFrontMatterField(fields, "Module Name", _options.ModuleName, context);
+                ReadOnlineVersion(fields, context);
                 return i + 1;
             }
 
@@ -108,6 +109,18 @@ public sealed partial class MarkdownHelpParser
 
         context.Error(HelpDiagnosticCodes.FrontMatter, 1, "the front matter is not closed by a '---' line");
         return lines.Length;
+    }
+
+    /// <summary>
+    /// 'online version' becomes the first related link, the page Get-Help -Online opens. PowerShell
+    /// takes the first non-empty link URI and throws InvalidURI unless it is absolute, so a value
+    /// that is not an absolute http(s) URI is an error here.
+    /// </summary>
+    private static void ReadOnlineVersion(Dictionary<string, string> fields, PageContext context)
+    {
+        if (!fields.TryGetValue("online version", out var value) || value.Length == 0) return;
+        if (MamlWriter.IsOnlineUri(value)) context.OnlineVersion = value;
+        else context.Error(HelpDiagnosticCodes.FrontMatter, 1, $"'online version: {value}' is not an absolute http(s) URI; Get-Help -Online would fail on it");
     }
 
     private static void CheckFrontMatterField(Dictionary<string, string> fields, string key, string expected, PageContext context)
@@ -305,7 +318,7 @@ public sealed partial class MarkdownHelpParser
             context.Warning(HelpDiagnosticCodes.FewExamples, line, $"{name} has {examples.Count} example(s); give at least {_options.MinimumExamples}");
         }
 
-        return new CommandHelp(name, context.SourcePath, synopsis, syntax, description, examples, parameters, inputs, outputs, notes, links);
+        return new CommandHelp(name, context.SourcePath, synopsis, syntax, description, examples, parameters, inputs, outputs, notes, links, context.OnlineVersion);
     }
 
     private static Dictionary<string, Heading> ReadSections(Heading title, PageContext context)
@@ -732,6 +745,7 @@ public sealed partial class MarkdownHelpParser
         private readonly List<HelpDiagnostic> _diagnostics = [];
 
         public string SourcePath { get; } = sourcePath;
+        public string? OnlineVersion { get; set; }
         public IReadOnlyList<HelpDiagnostic> Diagnostics => _diagnostics;
         public bool HasErrors => _diagnostics.Any(d => d.IsError);
 

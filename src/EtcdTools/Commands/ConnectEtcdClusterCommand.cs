@@ -22,12 +22,15 @@ public sealed class ConnectEtcdClusterCommand : EtcdCmdlet
         // the default endpoint, never on top of the session's connection it is about to replace.
         var settings = ResolveSettings(newConnection: true);
         var source = DescribeSettingsSource(newConnection: true);
-        Run(async (output, ct) =>
-        {
-            var connection = await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false);
-            SessionConnection.Set(connection);
-            output.WriteVerbose($"Connected to {connection}.");
-            if (PassThru) output.WriteObject(connection);
-        }, string.Join(",", settings.Endpoints));
+        EtcdConnection? connection = null;
+        Run(async (_, ct) => connection = await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false),
+            string.Join(",", settings.Endpoints));
+
+        // Here, on the pipeline thread: the session's connection is kept per runspace, and the
+        // runspace (Runspace.DefaultRunspace) is thread-static, so it is unknown on the thread pool
+        // where Run's work runs. Set before -PassThru writes, so a cmdlet downstream already sees it.
+        SessionConnection.Set(connection!);
+        WriteVerbose($"Connected to {connection}.");
+        if (PassThru) WriteObject(connection);
     }
 }

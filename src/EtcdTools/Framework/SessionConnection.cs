@@ -8,6 +8,12 @@ namespace EtcdTools.Framework;
 /// The connection Connect-EtcdCluster made, one per runspace, so ForEach-Object -Parallel and
 /// jobs do not share (or clobber) each other's connection.
 /// </summary>
+/// <remarks>
+/// Use it on the pipeline thread only (ProcessRecord and friends, never inside Run's work or a
+/// Task.Run): the runspace is <see cref="Runspace.DefaultRunspace"/>, which PowerShell sets per
+/// thread ([ThreadStatic]); on a thread-pool thread it is null and every call would silently use
+/// one shared slot that no cmdlet reads. The contract tests check the call sites.
+/// </remarks>
 internal static class SessionConnection
 {
     private static readonly ConcurrentDictionary<Guid, EtcdConnection> Connections = new();

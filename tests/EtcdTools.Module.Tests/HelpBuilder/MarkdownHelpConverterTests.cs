@@ -156,8 +156,43 @@ public sealed class MarkdownHelpConverterTests
         Assert.StartsWith("Samples are read", Paragraphs(notes).Single(), StringComparison.Ordinal);
 
         var links = command.Element(Maml + "relatedLinks")!.Elements(Maml + "navigationLink").ToList();
-        Assert.Equal(["Get-EtcdMember", "etcd maintenance"], links.Select(l => l.Element(Maml + "linkText")!.Value));
-        Assert.Equal("https://etcd.io/docs/latest/op-guide/maintenance/", links[1].Element(Maml + "uri")!.Value);
+        Assert.Equal(["Online Version:", "Get-EtcdMember", "etcd maintenance"], links.Select(l => l.Element(Maml + "linkText")!.Value));
+        Assert.Equal("https://github.com/etcdtools/EtcdTools", links[0].Element(Maml + "uri")!.Value);
+        Assert.Equal("https://etcd.io/docs/latest/op-guide/maintenance/", links[2].Element(Maml + "uri")!.Value);
+    }
+
+    [Fact]
+    public void LinksToOtherPagesKeepTheirTextButNoUri()
+    {
+        // Get-Help -Online opens the first non-empty URI and throws InvalidURI on a relative one
+        // such as "Get-EtcdMember.md", so pages of this help are linked by name only.
+        var links = SampleCommand().Element(Maml + "relatedLinks")!.Elements(Maml + "navigationLink").ToList();
+        var member = links.Single(l => l.Element(Maml + "linkText")!.Value == "Get-EtcdMember");
+        Assert.Equal("", member.Element(Maml + "uri")!.Value);
+    }
+
+    [Fact]
+    public void WithoutAnOnlineVersionGetHelpOnlineOpensTheFirstWebLink()
+    {
+        var page = SamplePage.Replace("online version: https://github.com/etcdtools/EtcdTools", "online version:", StringComparison.Ordinal);
+        Assert.NotEqual(SamplePage, page);
+        var result = Converter.ConvertPages([(SamplePath, page)]);
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+
+        var uris = result.Maml!.Root!.Descendants(Maml + "navigationLink").Select(l => l.Element(Maml + "uri")!.Value).ToList();
+        // What BaseCommandHelpInfo.GetUriFromCommandPSObject takes: the first non-empty URI, which must be absolute.
+        var first = uris.First(u => u.Length > 0);
+        Assert.True(Uri.TryCreate(first, UriKind.Absolute, out _), first);
+        Assert.Equal("https://etcd.io/docs/latest/op-guide/maintenance/", first);
+    }
+
+    [Fact]
+    public void ARelativeOnlineVersionIsAnError()
+    {
+        var page = SamplePage.Replace("online version: https://github.com/etcdtools/EtcdTools", "online version: Get-EtcdSample.md", StringComparison.Ordinal);
+        var result = Converter.ConvertPages([(SamplePath, page)]);
+        Assert.True(result.HasErrors);
+        Assert.Contains(result.Diagnostics, d => d.IsError && d.Code == HelpDiagnosticCodes.FrontMatter && d.Message.Contains("online version", StringComparison.Ordinal));
     }
 
     [Fact]
