@@ -5,13 +5,12 @@
     certificate).
 
     The module is imported from $env:ETCDTOOLS_MODULE_PATH (set by build.ps1), else from out/EtcdTools.
-    Tests that need a cluster start sandboxes of real etcd and are skipped where there is no etcd
-    binary (apt-get install etcd-server) or the OS is not Linux. The ETCDCTL_* variables of the
+    Tests that need a cluster start sandboxes of real etcd: the suite needs Linux and an etcd binary
+    on PATH (apt-get install etcd-server) and fails at once, saying so, where either is missing. The ETCDCTL_* variables of the
     calling session are set aside for the run and put back in AfterAll.
 #>
 
 BeforeDiscovery {
-    $script:EtcdAvailable = $IsLinux -and [bool](Get-Command -Name etcd -CommandType Application -ErrorAction SilentlyContinue)
 
     $script:DurationCases = @(
         @{ Value = 3; Seconds = 3.0 }
@@ -24,6 +23,9 @@ BeforeDiscovery {
 }
 
 BeforeAll {
+    if (-not $IsLinux -or -not (Get-Command -Name etcd -CommandType Application -ErrorAction SilentlyContinue)) {
+        throw 'These tests start sandbox clusters: they need Linux and an etcd binary on PATH (apt-get install etcd-server).'
+    }
     $modulePath = if ($env:ETCDTOOLS_MODULE_PATH) { $env:ETCDTOOLS_MODULE_PATH } else { Join-Path $PSScriptRoot '..' '..' 'out' 'EtcdTools' }
     $script:ManifestPath = [System.IO.Path]::GetFullPath((Join-Path $modulePath 'EtcdTools.psd1'))
     Get-Module -Name EtcdTools | Remove-Module -Force
@@ -159,7 +161,7 @@ Describe 'Failures that need no cluster' {
     }
 }
 
-Describe 'Connections to a sandbox cluster' -Skip:(-not $EtcdAvailable) {
+Describe 'Connections to a sandbox cluster' {
     BeforeAll {
         $plain = New-TestSandbox
         # Two TLS sandboxes with CAs of their own: each one's CA is the wrong CA for the other.

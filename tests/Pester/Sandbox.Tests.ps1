@@ -3,17 +3,15 @@
     Start-/Stop-/Suspend-/Resume-EtcdSandboxMember, against real etcd processes.
 
     The module is imported from $env:ETCDTOOLS_MODULE_PATH (set by build.ps1), else from out/EtcdTools.
-    Tests that need an etcd binary are skipped where there is none (or where the OS is not Linux);
-    install one with 'apt-get install etcd-server'. Every sandbox a test starts is recorded and
+    The tests need Linux and an etcd binary on PATH ('apt-get install etcd-server') and fail at once,
+    saying so, where either is missing: nothing is skipped. Every sandbox a test starts is recorded and
     stopped in AfterAll, even when the test fails.
 #>
 
-BeforeDiscovery {
-    # Sandboxes need Linux and an etcd binary on PATH; decided here, since -Skip is read at discovery.
-    $script:EtcdAvailable = $IsLinux -and [bool](Get-Command -Name etcd -CommandType Application -ErrorAction SilentlyContinue)
-}
-
 BeforeAll {
+    if (-not $IsLinux -or -not (Get-Command -Name etcd -CommandType Application -ErrorAction SilentlyContinue)) {
+        throw 'These tests start sandbox clusters: they need Linux and an etcd binary on PATH (apt-get install etcd-server).'
+    }
     $modulePath = if ($env:ETCDTOOLS_MODULE_PATH) { $env:ETCDTOOLS_MODULE_PATH } else { Join-Path $PSScriptRoot '..' '..' 'out' 'EtcdTools' }
     $script:ManifestPath = [System.IO.Path]::GetFullPath((Join-Path $modulePath 'EtcdTools.psd1'))
     Get-Module -Name EtcdTools | Remove-Module -Force
@@ -85,7 +83,7 @@ Describe 'Start-EtcdSandbox argument checks' {
     }
 }
 
-Describe 'Start-EtcdSandbox without an etcd binary' -Skip:(-not $IsLinux) {
+Describe 'Start-EtcdSandbox without an etcd binary' {
     It 'fails with EtcdBinaryNotFound and says where to get etcd' {
         $before = @(Get-EtcdSandbox).Count
 
@@ -111,7 +109,7 @@ Describe 'Get-EtcdSandbox' {
     }
 }
 
-Describe 'A one-member sandbox' -Skip:(-not $EtcdAvailable) {
+Describe 'A one-member sandbox' {
     BeforeAll {
         $sandbox = New-TestSandbox
     }
@@ -165,7 +163,7 @@ Describe 'A one-member sandbox' -Skip:(-not $EtcdAvailable) {
     }
 }
 
-Describe 'Stop-EtcdSandbox' -Skip:(-not $EtcdAvailable) {
+Describe 'Stop-EtcdSandbox' {
     It 'kills the members and removes the directory' {
         $sandbox = New-TestSandbox
         $processId = $sandbox.Members[0].ProcessId
@@ -224,7 +222,7 @@ Describe 'Stop-EtcdSandbox' -Skip:(-not $EtcdAvailable) {
     }
 }
 
-Describe 'A three-member TLS sandbox and its fault drills' -Skip:(-not $EtcdAvailable) {
+Describe 'A three-member TLS sandbox and its fault drills' {
     BeforeAll {
         $sandbox = New-TestSandbox -Parameters @{ Members = 3; Tls = $true; Connect = $true }
         $tls = @{
