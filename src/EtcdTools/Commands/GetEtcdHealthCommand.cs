@@ -23,14 +23,8 @@ public sealed class GetEtcdHealthCommand : EtcdCmdlet
     /// <summary>How long each member may take; by default the command timeout (5 s).</summary>
     [Parameter]
     [DurationTransformation]
+    [ValidatePositiveDuration]
     public TimeSpan? Timeout { get; set; }
-
-    protected override void BeginProcessing()
-    {
-        base.BeginProcessing();
-        if (Timeout is { } limit && limit <= TimeSpan.Zero)
-            ThrowTerminatingError(EtcdErrorRecords.From(new ArgumentException($"-Timeout must be more than zero, not {limit}."), limit));
-    }
 
     protected override void ProcessRecord()
     {

@@ -45,6 +45,7 @@ public sealed class StartEtcdSandboxCommand : PSCmdlet
 
     [Parameter]
     [DurationTransformation]
+    [ValidatePositiveDuration]
     public TimeSpan ReadyTimeout { get; set; } = EtcdSandboxOptions.DefaultReadyTimeout;
 
     /// <summary>More etcd flags, e.g. '--auth-token-ttl','60'.</summary>

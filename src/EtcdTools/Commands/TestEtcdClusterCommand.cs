@@ -33,13 +33,12 @@ public sealed class TestEtcdClusterCommand : EtcdCmdlet
     /// <summary>How long each member may take; by default the command timeout (5 s).</summary>
     [Parameter]
     [DurationTransformation]
+    [ValidatePositiveDuration]
     public TimeSpan? Timeout { get; set; }
 
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        if (Timeout is { } limit && limit <= TimeSpan.Zero)
-            ThrowTerminatingError(EtcdErrorRecords.From(new ArgumentException($"-Timeout must be more than zero, not {limit}."), limit));
         _thresholds = ParseThresholds(Thresholds);
     }
 

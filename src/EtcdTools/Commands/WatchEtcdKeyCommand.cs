@@ -34,6 +34,7 @@ public sealed class WatchEtcdKeyCommand : EtcdCmdlet
     /// <summary>Stop after this long (5, '30s', '10m'); not an error.</summary>
     [Parameter]
     [DurationTransformation]
+    [ValidatePositiveDuration]
     public TimeSpan? Timeout { get; set; }
 
     /// <summary>Include each key's previous value (PreviousValue).</summary>
@@ -51,10 +52,6 @@ public sealed class WatchEtcdKeyCommand : EtcdCmdlet
         {
             ThrowTerminatingError(EtcdErrorRecords.Create(new ArgumentException("Give a key to watch, or -Prefix to watch every key under a prefix (-Prefix alone watches the whole keyspace)."),
                 "EtcdKeyMissing", ErrorCategory.InvalidArgument, Key));
-        }
-        if (Timeout is { } limit && limit <= TimeSpan.Zero)
-        {
-            ThrowTerminatingError(EtcdErrorRecords.Create(new ArgumentException("-Timeout must be positive."), "InvalidArgument", ErrorCategory.InvalidArgument, Timeout));
         }
         var range = KeyRange.Create(text, Prefix);
         var cluster = GetCluster();

@@ -41,10 +41,12 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
 
     [Parameter]
     [DurationTransformation]
+    [ValidatePositiveDuration]
     public TimeSpan? DialTimeout { get; set; }
 
     [Parameter]
     [DurationTransformation]
+    [ValidatePositiveDuration]
     public TimeSpan? CommandTimeout { get; set; }
 
     private bool _endpointFromCommandLine;
