@@ -189,18 +189,8 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     {
         ThrowIfDisposed();
         var member = GetMember(index);
-        Process process;
-        lock (_gate)
-        {
-            member.StopRequested = true;
-            if (member.Process is not { HasExited: false } alive)
-                return;
-            process = alive;
-            ProcessSignals.Send(member.ProcessId, ProcessSignals.SigTerm);
-            if (member.IsSuspended)
-                ProcessSignals.Send(member.ProcessId, ProcessSignals.SigContinue);
-            member.IsSuspended = false;
-        }
+        if (SignalStop(member, ProcessSignals.SigTerm) is not { } process)
+            return;
 
         if (!await WaitForExitAsync(process, StopGracePeriod, cancellationToken).ConfigureAwait(false))
         {
@@ -219,16 +209,8 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     {
         ThrowIfDisposed();
         var member = GetMember(index);
-        Process process;
-        lock (_gate)
-        {
-            member.StopRequested = true;
-            if (member.Process is not { HasExited: false } alive)
-                return;
-            process = alive;
-            ProcessSignals.Send(member.ProcessId, ProcessSignals.SigKill);
-            member.IsSuspended = false;
-        }
+        if (SignalStop(member, ProcessSignals.SigKill) is not { } process)
+            return;
         if (!process.WaitForExit(ExitWaitLimit))
             throw new EtcdSandboxException($"Member {member.Name} (PID {member.ProcessId}) did not exit within {ExitWaitLimit.TotalSeconds} s of SIGKILL.");
     }
@@ -615,6 +597,26 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
             {
                 return; // Best effort: disposal must not throw; the directory is under temp.
             }
+        }
+    }
+
+    /// <summary>
+    /// Marks the member as stopped on purpose and sends <paramref name="signal"/>; returns its process
+    /// to wait on, or null when it is already gone. A suspended member gets SIGCONT too, or it could
+    /// not act on SIGTERM (SIGKILL needs no help).
+    /// </summary>
+    private Process? SignalStop(EtcdSandboxMember member, int signal)
+    {
+        lock (_gate)
+        {
+            member.StopRequested = true;
+            if (member.Process is not { HasExited: false } alive)
+                return null;
+            ProcessSignals.Send(member.ProcessId, signal);
+            if (member.IsSuspended && signal != ProcessSignals.SigKill)
+                ProcessSignals.Send(member.ProcessId, ProcessSignals.SigContinue);
+            member.IsSuspended = false;
+            return alive;
         }
     }
 
