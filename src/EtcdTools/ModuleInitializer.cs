@@ -68,7 +68,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     private static Assembly? ResolveFromDependencyFolder(AssemblyLoadContext defaultContext, AssemblyName assemblyName)
     {
-        if (!DependencyLoadContext.Instance.IsDirectReference(assemblyName)) return null;
+        if (!DependencyLoadContext.IsDirectReference(assemblyName)) return null;
         if (DependencyLoadContext.Instance.FindDependencyPath(assemblyName) is null) return null;
         // LoadFromAssemblyName returns the copy the context already holds, or calls its Load once.
         return DependencyLoadContext.Instance.LoadFromAssemblyName(assemblyName);
@@ -102,7 +102,7 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
         .Select(r => r.Name).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>True for a dependency EtcdTools.dll references itself: the only names the default context may ask us for.</summary>
-    public bool IsDirectReference(AssemblyName assemblyName) =>
+    public static bool IsDirectReference(AssemblyName assemblyName) =>
         assemblyName.Name is { } name && DirectReferences.Contains(name);
 
     /// <summary>

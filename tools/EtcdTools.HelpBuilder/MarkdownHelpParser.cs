@@ -357,7 +357,7 @@ public sealed partial class MarkdownHelpParser
         return sections;
     }
 
-    private static IReadOnlyList<string> ReadText(Heading? section, PageContext context, bool required)
+    private static List<string> ReadText(Heading? section, PageContext context, bool required)
     {
         if (section is null) return [];
         foreach (var stray in section.Children)
@@ -374,7 +374,7 @@ public sealed partial class MarkdownHelpParser
         return paragraphs;
     }
 
-    private List<SyntaxSet> ReadSyntax(Heading? section, string commandName, PageContext context)
+    private static List<SyntaxSet> ReadSyntax(Heading? section, string commandName, PageContext context)
     {
         var sets = new List<SyntaxSet>();
         if (section is null) return sets;

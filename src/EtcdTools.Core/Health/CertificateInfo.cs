@@ -68,11 +68,14 @@ public static class ServerCertificateProbe
             {
                 TargetHost = settings.ServerName ?? clientUrl.IdnHost,
                 ClientCertificates = client is null ? null : [client],
+                // Only reads the certificate to report its dates; nothing is sent over this stream.
+#pragma warning disable CA5359
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                 {
                     if (certificate is not null) presented ??= new X509Certificate2(certificate);
                     return true;
                 },
+#pragma warning restore CA5359
             };
             try
             {

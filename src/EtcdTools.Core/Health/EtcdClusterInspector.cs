@@ -56,11 +56,11 @@ public static class EtcdClusterInspector
         TimeSpan limit, CancellationToken deadline, CancellationToken cancellationToken)
     {
         var health = EtcdHealthProbe.ProbeMemberAsync(client, member, limit, deadline, cancellationToken);
-        var status = Guard(member, client.Endpoint, limit, cancellationToken, () => client.StatusAsync(timeout: limit, cancellationToken: deadline));
-        var list = Guard(member, client.Endpoint, limit, cancellationToken, () => client.MemberListAsync(timeout: limit, cancellationToken: deadline));
+        var status = Guard(member, client.Endpoint, limit, () => client.StatusAsync(timeout: limit, cancellationToken: deadline), cancellationToken);
+        var list = Guard(member, client.Endpoint, limit, () => client.MemberListAsync(timeout: limit, cancellationToken: deadline), cancellationToken);
         var quota = metrics.ReadQuotaAsync(client.Endpoint, deadline);
         var certificate = client.Endpoint.Scheme == Uri.UriSchemeHttps
-            ? Guard(member, client.Endpoint, limit, cancellationToken, () => ServerCertificateProbe.GetAsync(client.Endpoint, cluster.Settings, deadline))
+            ? Guard(member, client.Endpoint, limit, () => ServerCertificateProbe.GetAsync(client.Endpoint, cluster.Settings, deadline), cancellationToken)
             : Task.FromResult<(CertificateInfo? Value, EtcdException? Error)>((null, null));
         await Task.WhenAll(health, status, list, quota, certificate).ConfigureAwait(false);
 
@@ -84,7 +84,7 @@ public static class EtcdClusterInspector
 
     /// <summary>Runs one read, turning its failure (or the member's deadline passing) into an error value.</summary>
     private static async Task<(T? Value, EtcdException? Error)> Guard<T>(Member member, Uri endpoint, TimeSpan limit,
-        CancellationToken cancellationToken, Func<Task<T>> read) where T : class
+        Func<Task<T>> read, CancellationToken cancellationToken) where T : class
     {
         try
         {

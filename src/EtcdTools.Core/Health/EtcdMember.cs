@@ -1,5 +1,4 @@
 using System.Globalization;
-using EtcdTools.Client;
 using EtcdTools.Protocol.Etcdserverpb;
 
 namespace EtcdTools.Health;

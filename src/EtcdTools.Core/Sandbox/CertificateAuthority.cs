@@ -11,6 +11,9 @@ namespace EtcdTools.Sandbox;
 /// </summary>
 public sealed class CertificateAuthority : IDisposable
 {
+    private static readonly IPAddress[] LoopbackAddresses = [IPAddress.Loopback, IPAddress.IPv6Loopback];
+    private static readonly string[] LocalHostNames = ["localhost"];
+
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1", "Server Authentication");
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2", "Client Authentication");
 
@@ -93,9 +96,9 @@ public sealed class CertificateAuthority : IDisposable
         string? fileName = null)
     {
         var names = new SubjectAlternativeNameBuilder();
-        foreach (var ip in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback }.Concat(ipAddresses ?? []).Distinct())
+        foreach (var ip in LoopbackAddresses.Concat(ipAddresses ?? []).Distinct())
             names.AddIpAddress(ip);
-        foreach (var dns in new[] { "localhost" }.Concat(dnsNames ?? []).Distinct(StringComparer.OrdinalIgnoreCase))
+        foreach (var dns in LocalHostNames.Concat(dnsNames ?? []).Distinct(StringComparer.OrdinalIgnoreCase))
             names.AddDnsName(dns);
         return Issue(commonName, [ServerAuth, ClientAuth], names.Build(), notBefore, notAfter, fileName);
     }

@@ -447,7 +447,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         return arguments;
     }
 
-    private async Task WaitHealthyAsync(IReadOnlyList<EtcdSandboxMember> members, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task WaitHealthyAsync(IReadOnlyList<EtcdSandboxMember> members, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         var pending = members.ToList();

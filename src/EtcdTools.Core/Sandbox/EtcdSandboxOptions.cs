@@ -99,7 +99,7 @@ public sealed partial class EtcdSandboxOptions
 
     private static int ValidateMembers(int value) => value is 1 or 3 or 5
         ? value
-        : throw new ArgumentOutOfRangeException(nameof(Members), value, $"A sandbox has 1, 3 or 5 members, not {value}.");
+        : throw new ArgumentOutOfRangeException(nameof(value), value, $"A sandbox has 1, 3 or 5 members, not {value}.");
 
     private static TimeSpan? ValidatePositiveMilliseconds(TimeSpan? value, string name) =>
         value is null || value.Value.TotalMilliseconds >= 1

@@ -12,7 +12,7 @@ namespace EtcdTools.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "EtcdSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(EtcdSandbox))]
-public sealed class StartEtcdSandboxCommand : PSCmdlet
+public sealed class StartEtcdSandboxCommand : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
 
@@ -111,4 +111,10 @@ public sealed class StartEtcdSandboxCommand : PSCmdlet
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }

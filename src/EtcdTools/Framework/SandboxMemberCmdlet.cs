@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using EtcdTools.Framework;
 using EtcdTools.Sandbox;
 
 namespace EtcdTools.Framework;
@@ -8,7 +7,7 @@ namespace EtcdTools.Framework;
 /// Base of the fault-drill cmdlets: picks members of a sandbox by index or name, asks
 /// ShouldProcess, acts, and emits the member with -PassThru.
 /// </summary>
-public abstract class SandboxMemberCmdlet : PSCmdlet
+public abstract class SandboxMemberCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
 
@@ -76,4 +75,10 @@ public abstract class SandboxMemberCmdlet : PSCmdlet
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }

@@ -19,7 +19,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     private EtcdConnectionSettings Member0 => _sandbox.GetConnectionSettings(0);
 
     [Fact]
-    public async Task A_wrong_CA_names_the_certificate_problem()
+    public async Task AWrongCANamesTheCertificateProblem()
     {
         using var other = CertificateAuthority.Create("other-ca", Path.Combine(_sandbox.Directory, "other-ca-" + Guid.NewGuid().ToString("N")[..6]));
         using var client = new EtcdClient(Member0 with { CaCertificatePath = other.CertificatePath });
@@ -32,7 +32,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_server_name_the_certificate_does_not_hold_is_refused()
+    public async Task AServerNameTheCertificateDoesNotHoldIsRefused()
     {
         using var client = new EtcdClient(Member0 with { ServerName = "etcd.example.com" });
 
@@ -43,7 +43,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_missing_client_certificate_says_so()
+    public async Task AMissingClientCertificateSaysSo()
     {
         using var client = new EtcdClient(Member0 with { CertificatePath = null, KeyPath = null });
 
@@ -55,7 +55,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_client_certificate_from_another_CA_is_reported_as_rejected()
+    public async Task AClientCertificateFromAnotherCAIsReportedAsRejected()
     {
         using var other = CertificateAuthority.Create("rogue-ca", Path.Combine(_sandbox.Directory, "rogue-ca-" + Guid.NewGuid().ToString("N")[..6]));
         var rogue = other.IssueClientCertificate("rogue-client");
@@ -68,7 +68,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task An_expired_client_certificate_is_reported_as_expired()
+    public async Task AnExpiredClientCertificateIsReportedAsExpired()
     {
         var expired = _sandbox.CertificateAuthority!.IssueClientCertificate("expired-client",
             DateTimeOffset.UtcNow.AddDays(-10), DateTimeOffset.UtcNow.AddDays(-1), fileName: "expired-" + Guid.NewGuid().ToString("N")[..6]);
@@ -81,7 +81,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Missing_or_mismatched_TLS_files_fail_before_any_network_call()
+    public async Task MissingOrMismatchedTLSFilesFailBeforeAnyNetworkCall()
     {
         var missing = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { CaCertificatePath = "/nonexistent/ca.pem" }));
         var mismatched = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { KeyPath = _sandbox.CertificateAuthority!.KeyPath }));
@@ -95,7 +95,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Plain_http_to_a_TLS_port_is_a_protocol_error_with_a_hint()
+    public async Task PlainHttpToATLSPortIsAProtocolErrorWithAHint()
     {
         using var client = new EtcdClient(new EtcdConnectionSettings { Endpoints = [_sandbox.Members[0].ClientUrl.Replace("https://", "http://")] });
 
@@ -112,7 +112,7 @@ public sealed class ClientPlaintextFaultTests(SingleMemberFixture fixture)
     private readonly EtcdSandbox _sandbox = fixture.Sandbox;
 
     [Fact]
-    public async Task Https_to_a_plaintext_port_is_a_protocol_error_with_a_hint()
+    public async Task HttpsToAPlaintextPortIsAProtocolErrorWithAHint()
     {
         var url = _sandbox.Members[0].ClientUrl.Replace("http://", "https://");
         using var client = new EtcdClient(new EtcdConnectionSettings { Endpoints = [url], SkipCertificateCheck = true });
@@ -124,7 +124,7 @@ public sealed class ClientPlaintextFaultTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Caller_cancellation_is_an_OperationCanceledException_not_an_error()
+    public async Task CallerCancellationIsAnOperationCanceledExceptionNotAnError()
     {
         using var client = new EtcdClient(_sandbox.ConnectionSettings);
         using var cts = new CancellationTokenSource();
@@ -140,7 +140,7 @@ public sealed class ClientUnavailableTests
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(3);
 
     [Fact]
-    public async Task Connection_refused_fails_fast_and_says_nothing_listens()
+    public async Task ConnectionRefusedFailsFastAndSaysNothingListens()
     {
         var port = ClusterRpcTests.FreePort();
         using var client = new EtcdClient(new EtcdConnectionSettings { Endpoints = [$"http://127.0.0.1:{port}"] });
@@ -155,7 +155,7 @@ public sealed class ClientUnavailableTests
 
     /// <summary>A peer that accepts TCP but never finishes TLS: the dial timeout, not the command timeout, ends it.</summary>
     [Fact]
-    public async Task An_endpoint_that_never_completes_the_handshake_fails_within_the_dial_timeout()
+    public async Task AnEndpointThatNeverCompletesTheHandshakeFailsWithinTheDialTimeout()
     {
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
@@ -175,7 +175,7 @@ public sealed class ClientUnavailableTests
     }
 
     [Fact]
-    public void A_malformed_endpoint_is_rejected_with_the_url_in_the_message()
+    public void AMalformedEndpointIsRejectedWithTheUrlInTheMessage()
     {
         foreach (var bad in new[] { "htp:/127.0.0.1:2379", "ftp://127.0.0.1:2379", "http://127.0.0.1:2379/v3/kv", "", "http://" })
         {
@@ -185,7 +185,7 @@ public sealed class ClientUnavailableTests
     }
 
     [Fact]
-    public async Task A_hung_member_ends_each_call_at_its_deadline()
+    public async Task AHungMemberEndsEachCallAtItsDeadline()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1 });
         var timeout = TimeSpan.FromSeconds(2);
@@ -215,7 +215,7 @@ public sealed class ClientUnavailableTests
     }
 
     [Fact]
-    public async Task A_hung_TLS_member_fails_a_new_connection_within_the_dial_timeout()
+    public async Task AHungTLSMemberFailsANewConnectionWithinTheDialTimeout()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1, Tls = true });
         sandbox.SuspendMember(0);
@@ -237,7 +237,7 @@ public sealed class ClientUnavailableTests
     }
 
     [Fact]
-    public async Task A_wrong_password_is_an_authentication_error_and_fast()
+    public async Task AWrongPasswordIsAnAuthenticationErrorAndFast()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1 });
         await AuthSetup.EnableAsync(sandbox.ConnectionSettings, "right");
@@ -253,7 +253,7 @@ public sealed class ClientUnavailableTests
     }
 
     [Fact]
-    public async Task The_cluster_view_fails_over_past_a_stopped_member_and_names_every_failure()
+    public async Task TheClusterViewFailsOverPastAStoppedMemberAndNamesEveryFailure()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 3 });
         await sandbox.StopMemberAsync(0);
@@ -271,7 +271,7 @@ public sealed class ClientUnavailableTests
     }
 
     [Fact]
-    public async Task A_fan_out_with_one_hung_member_takes_one_timeout_and_reports_the_others()
+    public async Task AFanOutWithOneHungMemberTakesOneTimeoutAndReportsTheOthers()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 3 });
         using var cluster = new EtcdCluster(sandbox.ConnectionSettings);

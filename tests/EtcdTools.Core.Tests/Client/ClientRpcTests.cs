@@ -29,7 +29,7 @@ public abstract class ClientRpcTests : IDisposable
     private static ByteString Bytes(string s) => ByteString.CopyFromUtf8(s);
 
     [Fact]
-    public async Task Put_then_range_returns_the_value_and_revisions()
+    public async Task PutThenRangeReturnsTheValueAndRevisions()
     {
         var put = await _client.PutAsync(_prefix + "a", "alpha");
         var got = await _client.GetAsync(_prefix + "a");
@@ -42,7 +42,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Range_over_a_prefix_honours_limit_count_and_keys_only()
+    public async Task RangeOverAPrefixHonoursLimitCountAndKeysOnly()
     {
         for (var i = 0; i < 5; i++) await _client.PutAsync($"{_prefix}r/{i}", new string('x', 10 + i));
         var request = new RangeRequest { Key = Bytes(_prefix + "r/"), RangeEnd = Bytes(_prefix + "r0"), Limit = 2, KeysOnly = true };
@@ -59,7 +59,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task DeleteRange_removes_keys_and_returns_previous_values()
+    public async Task DeleteRangeRemovesKeysAndReturnsPreviousValues()
     {
         await _client.PutAsync(_prefix + "d/1", "one");
         await _client.PutAsync(_prefix + "d/2", "two");
@@ -72,7 +72,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Txn_compares_and_swaps()
+    public async Task TxnComparesAndSwaps()
     {
         var key = Bytes(_prefix + "txn");
         await _client.PutAsync(_prefix + "txn", "v1");
@@ -92,7 +92,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Watch_streams_put_and_delete_events_in_order()
+    public async Task WatchStreamsPutAndDeleteEventsInOrder()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         var events = new List<Event>();
@@ -119,7 +119,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Watch_from_a_past_revision_replays_history_and_stops_when_cancelled()
+    public async Task WatchFromAPastRevisionReplaysHistoryAndStopsWhenCancelled()
     {
         var first = await _client.PutAsync(_prefix + "h", "1");
         await _client.PutAsync(_prefix + "h", "2");
@@ -138,7 +138,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Lease_grant_keepalive_timetolive_and_revoke()
+    public async Task LeaseGrantKeepaliveTimetoliveAndRevoke()
     {
         var lease = await _client.LeaseGrantAsync(60);
         await _client.PutAsync(_prefix + "leased", "x", lease.ID);
@@ -158,7 +158,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Lease_keepalive_stream_keeps_a_short_lease_alive()
+    public async Task LeaseKeepaliveStreamKeepsAShortLeaseAlive()
     {
         var lease = await _client.LeaseGrantAsync(2);
         await _client.PutAsync(_prefix + "kept", "x", lease.ID);
@@ -175,7 +175,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task MemberList_and_Status_describe_every_member()
+    public async Task MemberListAndStatusDescribeEveryMember()
     {
         var members = await _client.MemberListAsync();
         Assert.Equal(Sandbox.Members.Count, members.Members.Count);
@@ -189,7 +189,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Hash_and_HashKV_are_stable_at_a_fixed_revision()
+    public async Task HashAndHashKVAreStableAtAFixedRevision()
     {
         var put = await _client.PutAsync(_prefix + "hash", "x");
         var first = await _client.HashKVAsync(put.Header.Revision);
@@ -202,14 +202,14 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Alarm_list_is_empty_on_a_healthy_cluster()
+    public async Task AlarmListIsEmptyOnAHealthyCluster()
     {
         var alarms = await _client.AlarmListAsync();
         Assert.Empty(alarms.Alarms);
     }
 
     [Fact]
-    public async Task Defragment_keeps_the_data()
+    public async Task DefragmentKeepsTheData()
     {
         await _client.PutAsync(_prefix + "defrag", "kept");
         await _client.DefragmentAsync(TimeSpan.FromSeconds(30));
@@ -218,7 +218,7 @@ public abstract class ClientRpcTests : IDisposable
 
     /// <summary>The snapshot is etcdctl's byte for byte: same SHA-256 of the whole file, taken at the same revision.</summary>
     [Fact]
-    public async Task Snapshot_is_byte_identical_to_etcdctl_snapshot_save()
+    public async Task SnapshotIsByteIdenticalToEtcdctlSnapshotSave()
     {
         for (var i = 0; i < 200; i++) await _client.PutAsync($"{_prefix}snap/{i}", new string('s', 512));
         var member = Sandbox.GetConnectionSettings(0);
@@ -248,7 +248,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Snapshot_reports_progress_up_to_the_full_size()
+    public async Task SnapshotReportsProgressUpToTheFullSize()
     {
         var reports = new List<SnapshotProgress>();
         var progress = new SynchronousProgress<SnapshotProgress>(reports.Add);
@@ -260,7 +260,7 @@ public abstract class ClientRpcTests : IDisposable
     }
 
     [Fact]
-    public async Task Etcd_errors_carry_the_status_and_etcds_text()
+    public async Task EtcdErrorsCarryTheStatusAndEtcdsText()
     {
         var status = await _client.StatusAsync();
         var error = await Assert.ThrowsAsync<EtcdException>(() => _client.CompactAsync(status.Header.Revision + 1000));
@@ -273,7 +273,11 @@ public abstract class ClientRpcTests : IDisposable
 
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
     {

@@ -12,7 +12,7 @@ public sealed class ClusterRpcTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Member_add_update_promote_and_remove(bool tls)
+    public async Task MemberAddUpdatePromoteAndRemove(bool tls)
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1, Tls = tls });
         using var client = new EtcdClient(sandbox.ConnectionSettings);
@@ -35,7 +35,7 @@ public sealed class ClusterRpcTests
     }
 
     [Fact]
-    public async Task Member_promote_makes_a_synced_learner_a_voter()
+    public async Task MemberPromoteMakesASyncedLearnerAVoter()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1 });
         using var client = new EtcdClient(sandbox.ConnectionSettings);
@@ -77,7 +77,7 @@ public sealed class ClusterRpcTests
     }
 
     [Fact]
-    public async Task MoveLeader_hands_leadership_to_a_follower()
+    public async Task MoveLeaderHandsLeadershipToAFollower()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 3, Tls = true });
         using var cluster = new EtcdCluster(sandbox.ConnectionSettings);
@@ -95,7 +95,7 @@ public sealed class ClusterRpcTests
     }
 
     [Fact]
-    public async Task Alarm_activate_list_and_disarm()
+    public async Task AlarmActivateListAndDisarm()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1 });
         using var client = new EtcdClient(sandbox.ConnectionSettings);
@@ -116,7 +116,7 @@ public sealed class ClusterRpcTests
     }
 
     [Fact]
-    public async Task Compact_removes_history_before_the_revision()
+    public async Task CompactRemovesHistoryBeforeTheRevision()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1 });
         using var client = new EtcdClient(sandbox.ConnectionSettings);
@@ -137,7 +137,7 @@ public sealed class ClusterRpcTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Authenticate_with_user_and_password_sends_the_token(bool tls)
+    public async Task AuthenticateWithUserAndPasswordSendsTheToken(bool tls)
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1, Tls = tls });
         await AuthSetup.EnableAsync(sandbox.ConnectionSettings, "s3cret");
@@ -158,7 +158,7 @@ public sealed class ClusterRpcTests
     }
 
     [Fact]
-    public async Task An_expired_token_is_renewed_once_transparently()
+    public async Task AnExpiredTokenIsRenewedOnceTransparently()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1, ExtraArguments = ["--auth-token-ttl", "1"] });
         await AuthSetup.EnableAsync(sandbox.ConnectionSettings, "pw");

@@ -7,7 +7,7 @@ namespace EtcdTools.Core.Tests.Client;
 public sealed class ConnectionSettingsTests
 {
     [Fact]
-    public void Environment_variables_are_read_as_etcdctl_reads_them()
+    public void EnvironmentVariablesAreReadAsEtcdctlReadsThem()
     {
         var settings = EtcdConnectionSettings.FromEnvironment(new Hashtable
         {
@@ -31,7 +31,7 @@ public sealed class ConnectionSettingsTests
     }
 
     [Fact]
-    public void No_etcdctl_variables_means_no_settings_and_a_bad_duration_is_named()
+    public void NoEtcdctlVariablesMeansNoSettingsAndABadDurationIsNamed()
     {
         Assert.Null(EtcdConnectionSettings.FromEnvironment(new Hashtable { ["PATH"] = "/usr/bin", ["ETCDCTL_CACERT"] = "" }));
         var error = Assert.Throws<FormatException>(() => EtcdConnectionSettings.FromEnvironment(new Hashtable { ["ETCDCTL_DIAL_TIMEOUT"] = "soon" }));
@@ -45,7 +45,7 @@ public sealed class ConnectionSettingsTests
     [InlineData("http://10.0.0.1", false, "http://10.0.0.1:2379/")]
     [InlineData("http://10.0.0.1:80", false, "http://10.0.0.1/")]
     [InlineData("https://[::1]:2379/", false, "https://[::1]:2379/")]
-    public void Endpoints_are_normalised(string endpoint, bool tls, string expected) =>
+    public void EndpointsAreNormalised(string endpoint, bool tls, string expected) =>
         Assert.Equal(expected, EtcdConnectionSettings.ParseEndpoint(endpoint, tls).ToString());
 
     [Theory]
@@ -57,7 +57,7 @@ public sealed class ConnectionSettingsTests
     [InlineData("1h30m", 5_400_000)]
     [InlineData("1.5s", 1500)]
     [InlineData("00:00:02", 2000)]
-    public void Durations_parse_like_etcdctl(string text, double milliseconds)
+    public void DurationsParseLikeEtcdctl(string text, double milliseconds)
     {
         Assert.True(Duration.TryParse(text, out var value));
         Assert.Equal(milliseconds, value.TotalMilliseconds);
@@ -68,10 +68,10 @@ public sealed class ConnectionSettingsTests
     [InlineData("-1")]
     [InlineData("5 seconds")]
     [InlineData("s")]
-    public void Bad_durations_are_refused(string text) => Assert.False(Duration.TryParse(text, out _));
+    public void BadDurationsAreRefused(string text) => Assert.False(Duration.TryParse(text, out _));
 
     [Fact]
-    public void Durations_format_like_etcdctl()
+    public void DurationsFormatLikeEtcdctl()
     {
         Assert.Equal("500ms", Duration.Format(TimeSpan.FromMilliseconds(500)));
         Assert.Equal("5s", Duration.Format(TimeSpan.FromSeconds(5)));
@@ -80,7 +80,7 @@ public sealed class ConnectionSettingsTests
     }
 
     [Fact]
-    public void Member_ids_are_hex_as_etcdctl_prints_them()
+    public void MemberIdsAreHexAsEtcdctlPrintsThem()
     {
         Assert.Equal("8e9e05c52164694d", MemberId.Format(0x8e9e05c52164694d));
         Assert.Equal(0x8e9e05c52164694dUL, MemberId.Parse("8E9E05C52164694D"));
@@ -90,7 +90,7 @@ public sealed class ConnectionSettingsTests
     }
 
     [Fact]
-    public void Grpc_timeouts_fit_eight_digits()
+    public void GrpcTimeoutsFitEightDigits()
     {
         Assert.Equal("5000m", Http2GrpcTransport.FormatGrpcTimeout(TimeSpan.FromSeconds(5)));
         Assert.Equal("1m", Http2GrpcTransport.FormatGrpcTimeout(TimeSpan.Zero));

@@ -20,4 +20,4 @@ public sealed class SingleMemberFixture : IAsyncLifetime
 }
 
 [CollectionDefinition("single-member")]
-public sealed class SingleMemberCollection : ICollectionFixture<SingleMemberFixture>;
+public sealed class SingleMemberGroup : ICollectionFixture<SingleMemberFixture>;

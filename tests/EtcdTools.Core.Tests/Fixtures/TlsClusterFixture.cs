@@ -23,4 +23,4 @@ public sealed class TlsClusterFixture : IAsyncLifetime
 }
 
 [CollectionDefinition("tls-cluster")]
-public sealed class TlsClusterCollection : ICollectionFixture<TlsClusterFixture>;
+public sealed class TlsClusterGroup : ICollectionFixture<TlsClusterFixture>;

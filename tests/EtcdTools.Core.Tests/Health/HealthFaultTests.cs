@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Xunit.Abstractions;
 using EtcdTools.Client;
-using EtcdTools.Core.Tests.Fixtures;
 using EtcdTools.Health;
 using EtcdTools.Protocol.Etcdserverpb;
 using EtcdTools.Sandbox;
@@ -12,7 +11,7 @@ namespace EtcdTools.Core.Tests.Health;
 
 /// <summary>Runs the timing-sensitive fault tests one after another rather than beside each other.</summary>
 [CollectionDefinition("health-faults")]
-public sealed class HealthFaultCollection;
+public sealed class HealthFaultGroup;
 
 /// <summary>Damaged clusters: each test starts its own sandbox and disposes it.</summary>
 [Collection("health-faults")]

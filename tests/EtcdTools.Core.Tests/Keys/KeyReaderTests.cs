@@ -11,7 +11,7 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     private EtcdConnectionSettings Settings => fixture.Sandbox.ConnectionSettings;
 
     [Fact]
-    public async Task Adaptive_pages_are_sized_by_bytes_and_still_return_every_key_once_in_order()
+    public async Task AdaptivePagesAreSizedByBytesAndStillReturnEveryKeyOnceInOrder()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -35,7 +35,7 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Paging_returns_every_key_once_in_order_at_the_first_pages_revision_while_the_range_is_written()
+    public async Task PagingReturnsEveryKeyOnceInOrderAtTheFirstPagesRevisionWhileTheRangeIsWritten()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -83,7 +83,7 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task ReadAll_streams_every_page_and_limit_stops_mid_page()
+    public async Task ReadAllStreamsEveryPageAndLimitStopsMidPage()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -105,7 +105,7 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Count_only_matches_etcdctl_and_sends_no_keys()
+    public async Task CountOnlyMatchesEtcdctlAndSendsNoKeys()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -121,7 +121,7 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task The_empty_prefix_is_the_whole_keyspace()
+    public async Task TheEmptyPrefixIsTheWholeKeyspace()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -142,7 +142,7 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Keys_only_reads_metadata_without_values()
+    public async Task KeysOnlyReadsMetadataWithoutValues()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -164,7 +164,7 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task A_revision_read_shows_the_keyspace_as_it_was()
+    public async Task ARevisionReadShowsTheKeyspaceAsItWas()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -191,7 +191,7 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Secrets_are_redacted_unless_asked_for()
+    public async Task SecretsAreRedactedUnlessAskedFor()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -227,7 +227,7 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Values_that_are_not_printable_utf8_are_shown_as_base64_and_keep_their_bytes()
+    public async Task ValuesThatAreNotPrintableUtf8AreShownAsBase64AndKeepTheirBytes()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -265,11 +265,11 @@ public sealed class KeyReaderTests(SingleMemberFixture fixture)
     [InlineData(new byte[] { 0x2f, 0x61 }, new byte[] { 0x2f, 0x62 })]
     [InlineData(new byte[] { 0x61, 0xff }, new byte[] { 0x62 })]
     [InlineData(new byte[] { 0xff, 0xff }, new byte[] { 0x00 })]
-    public void Prefix_end_is_the_first_key_after_the_prefix(byte[] prefix, byte[] expected) =>
+    public void PrefixEndIsTheFirstKeyAfterThePrefix(byte[] prefix, byte[] expected) =>
         Assert.Equal(expected, KeyRange.PrefixEnd(prefix));
 
     [Fact]
-    public void An_empty_key_is_refused_but_an_empty_prefix_is_the_whole_keyspace()
+    public void AnEmptyKeyIsRefusedButAnEmptyPrefixIsTheWholeKeyspace()
     {
         Assert.Throws<ArgumentException>(() => KeyRange.ForKey(""));
         var whole = KeyRange.ForPrefix("");

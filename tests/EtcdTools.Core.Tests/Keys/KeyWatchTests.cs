@@ -15,7 +15,7 @@ public sealed class KeyWatchTests(SingleMemberFixture fixture)
     private EtcdConnectionSettings Settings => fixture.Sandbox.ConnectionSettings;
 
     [Fact]
-    public async Task Events_arrive_while_the_watch_goes_on_and_count_ends_it()
+    public async Task EventsArriveWhileTheWatchGoesOnAndCountEndsIt()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -50,7 +50,7 @@ public sealed class KeyWatchTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task A_start_revision_replays_history_with_previous_values()
+    public async Task AStartRevisionReplaysHistoryWithPreviousValues()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -72,7 +72,7 @@ public sealed class KeyWatchTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task The_duration_ends_an_idle_watch_quietly_at_its_time()
+    public async Task TheDurationEndsAnIdleWatchQuietlyAtItsTime()
     {
         using var cluster = new EtcdCluster(Settings);
         var duration = TimeSpan.FromMilliseconds(700);
@@ -84,7 +84,7 @@ public sealed class KeyWatchTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Cancelling_ends_a_waiting_watch_promptly()
+    public async Task CancellingEndsAWaitingWatchPromptly()
     {
         using var cluster = new EtcdCluster(Settings);
         using var cancel = new CancellationTokenSource();
@@ -99,7 +99,7 @@ public sealed class KeyWatchTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Secrets_in_events_are_redacted()
+    public async Task SecretsInEventsAreRedacted()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -117,7 +117,7 @@ public sealed class KeyWatchTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task A_compacted_start_revision_is_a_clear_error()
+    public async Task ACompactedStartRevisionIsAClearError()
     {
         // Compaction is cluster-wide and permanent: a sandbox of its own.
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1 });

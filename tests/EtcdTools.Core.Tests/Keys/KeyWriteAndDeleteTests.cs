@@ -11,7 +11,7 @@ public sealed class KeyWriteAndDeleteTests(SingleMemberFixture fixture)
     private EtcdConnectionSettings Settings => fixture.Sandbox.ConnectionSettings;
 
     [Fact]
-    public async Task Put_reports_the_stored_revisions_and_version_as_etcdctl_sees_them()
+    public async Task PutReportsTheStoredRevisionsAndVersionAsEtcdctlSeesThem()
     {
         using var cluster = new EtcdCluster(Settings);
         var key = KeyTestData.UniquePrefix() + "config";
@@ -32,7 +32,7 @@ public sealed class KeyWriteAndDeleteTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Put_with_a_lease_attaches_the_key_to_it()
+    public async Task PutWithALeaseAttachesTheKeyToIt()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -55,7 +55,7 @@ public sealed class KeyWriteAndDeleteTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Putting_to_a_lease_that_does_not_exist_fails_and_writes_nothing()
+    public async Task PuttingToALeaseThatDoesNotExistFailsAndWritesNothing()
     {
         using var cluster = new EtcdCluster(Settings);
         var key = KeyTestData.UniquePrefix() + "orphan";
@@ -65,7 +65,7 @@ public sealed class KeyWriteAndDeleteTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Deleting_a_prefix_deletes_exactly_the_keys_counted_and_nothing_beside_it()
+    public async Task DeletingAPrefixDeletesExactlyTheKeysCountedAndNothingBesideIt()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -87,7 +87,7 @@ public sealed class KeyWriteAndDeleteTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task A_guarded_delete_leaves_a_range_alone_when_a_key_was_written_after_the_count()
+    public async Task AGuardedDeleteLeavesARangeAloneWhenAKeyWasWrittenAfterTheCount()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -114,7 +114,7 @@ public sealed class KeyWriteAndDeleteTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task A_guarded_delete_still_runs_when_keys_were_only_deleted_after_the_count()
+    public async Task AGuardedDeleteStillRunsWhenKeysWereOnlyDeletedAfterTheCount()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);
@@ -130,7 +130,7 @@ public sealed class KeyWriteAndDeleteTests(SingleMemberFixture fixture)
     }
 
     [Fact]
-    public async Task Deleting_one_key_deletes_only_that_key()
+    public async Task DeletingOneKeyDeletesOnlyThatKey()
     {
         using var cluster = new EtcdCluster(Settings);
         using var client = new EtcdClient(Settings);

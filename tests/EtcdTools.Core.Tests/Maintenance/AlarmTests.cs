@@ -13,7 +13,7 @@ public sealed class AlarmTests
     private const long TinyQuota = 256 * 1024;
 
     [Fact]
-    public async Task A_real_nospace_alarm_is_listed_its_quota_read_and_it_comes_back_after_a_premature_disarm()
+    public async Task ARealNospaceAlarmIsListedItsQuotaReadAndItComesBackAfterAPrematureDisarm()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1, QuotaBackendBytes = TinyQuota });
         using var cluster = new EtcdCluster(sandbox.ConnectionSettings);
@@ -55,7 +55,7 @@ public sealed class AlarmTests
     }
 
     [Fact]
-    public async Task Alarms_raised_on_several_members_are_selected_by_member_and_kind_and_disarmed_one_by_one()
+    public async Task AlarmsRaisedOnSeveralMembersAreSelectedByMemberAndKindAndDisarmedOneByOne()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 3 });
         using var cluster = new EtcdCluster(sandbox.ConnectionSettings);
@@ -92,7 +92,7 @@ public sealed class AlarmTests
     }
 
     [Fact]
-    public async Task Backend_usage_is_read_over_tls_with_the_client_certificate()
+    public async Task BackendUsageIsReadOverTlsWithTheClientCertificate()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1, Tls = true, QuotaBackendBytes = 64L * 1024 * 1024 });
         using var cluster = new EtcdCluster(sandbox.ConnectionSettings);

@@ -15,7 +15,7 @@ public sealed class HashComparisonTests(TlsClusterFixture fixture)
     private EtcdSandbox Sandbox => fixture.Sandbox;
 
     [Fact]
-    public async Task Every_member_matches_at_one_fixed_revision_while_writes_go_on()
+    public async Task EveryMemberMatchesAtOneFixedRevisionWhileWritesGoOn()
     {
         using var cluster = new EtcdCluster(Sandbox.ConnectionSettings);
         using var client = new EtcdClient(Sandbox.ConnectionSettings);
@@ -45,7 +45,7 @@ public sealed class HashComparisonTests(TlsClusterFixture fixture)
                 Assert.All(result.Hashes, h => Assert.Equal(result.Revision, h.Revision));
                 Assert.Single(result.Hashes.Select(h => h.Hash).Distinct());
                 Assert.Equal(Sandbox.Members.Select(m => m.Name).Order(), result.Hashes.Select(h => h.Name).Order());
-                Assert.All(result.Hashes, h => Assert.Equal(h.Hash.ToString("x8"), h.HashHex));
+                Assert.All(result.Hashes, h => Assert.Equal(h.Hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture), h.HashHex));
             }
         }
         finally
@@ -56,7 +56,7 @@ public sealed class HashComparisonTests(TlsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_chosen_revision_hashes_as_etcdctl_hashes_it()
+    public async Task AChosenRevisionHashesAsEtcdctlHashesIt()
     {
         using var cluster = new EtcdCluster(Sandbox.ConnectionSettings);
         using var client = new EtcdClient(Sandbox.ConnectionSettings);
@@ -78,7 +78,7 @@ public sealed class HashComparisonTests(TlsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_revision_in_the_future_is_refused_before_any_member_is_asked()
+    public async Task ARevisionInTheFutureIsRefusedBeforeAnyMemberIsAsked()
     {
         using var cluster = new EtcdCluster(Sandbox.ConnectionSettings);
         var error = await Assert.ThrowsAsync<EtcdException>(() => HashComparison.CompareAsync(cluster, long.MaxValue / 2));
@@ -93,7 +93,7 @@ public sealed class HashComparisonTests(TlsClusterFixture fixture)
     [InlineData(new uint[] { 1, 2, 3 }, null)]
     [InlineData(new uint[] { 5 }, 5u)]
     [InlineData(new uint[] { }, null)]
-    public void The_majority_is_the_hash_most_members_hold_and_a_tie_has_none(uint[] hashes, uint? majority) =>
+    public void TheMajorityIsTheHashMostMembersHoldAndATieHasNone(uint[] hashes, uint? majority) =>
         Assert.Equal(majority, HashComparison.MajorityHash(hashes));
 }
 
@@ -101,7 +101,7 @@ public sealed class HashComparisonTests(TlsClusterFixture fixture)
 public sealed class HashComparisonFaultTests
 {
     [Fact]
-    public async Task A_stopped_member_is_its_own_failure_while_the_others_report()
+    public async Task AStoppedMemberIsItsOwnFailureWhileTheOthersReport()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 3 });
         using var client = new EtcdClient(sandbox.GetConnectionSettings(0));
@@ -120,7 +120,7 @@ public sealed class HashComparisonFaultTests
     }
 
     [Fact]
-    public async Task A_hung_member_ends_at_its_timeout_while_the_others_report()
+    public async Task AHungMemberEndsAtItsTimeoutWhileTheOthersReport()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 3 });
         using var probe = new EtcdClient(sandbox.GetConnectionSettings(0));
@@ -154,7 +154,7 @@ public sealed class HashComparisonFaultTests
     }
 
     [Fact]
-    public async Task A_compacted_revision_is_a_clear_error_and_a_later_one_reports_the_compaction()
+    public async Task ACompactedRevisionIsAClearErrorAndALaterOneReportsTheCompaction()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1 });
         using var client = new EtcdClient(sandbox.ConnectionSettings);

@@ -10,7 +10,7 @@ namespace EtcdTools.Core.Tests.Maintenance;
 public sealed class LeaderTransferTests
 {
     [Fact]
-    public async Task Leadership_moves_to_a_follower_through_the_leaders_endpoint_even_when_only_a_follower_is_configured()
+    public async Task LeadershipMovesToAFollowerThroughTheLeadersEndpointEvenWhenOnlyAFollowerIsConfigured()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 3, Tls = true });
         var (leaderId, ids) = await LeaderAsync(sandbox);
@@ -44,7 +44,7 @@ public sealed class LeaderTransferTests
     }
 
     [Fact]
-    public async Task Unknown_learner_and_unstarted_targets_are_refused_before_anything_moves()
+    public async Task UnknownLearnerAndUnstartedTargetsAreRefusedBeforeAnythingMoves()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 3, Tls = true });
         using var cluster = new EtcdCluster(sandbox.ConnectionSettings);
@@ -68,7 +68,7 @@ public sealed class LeaderTransferTests
     }
 
     [Fact]
-    public async Task A_plan_made_stale_by_another_leader_change_moves_nothing_and_says_why()
+    public async Task APlanMadeStaleByAnotherLeaderChangeMovesNothingAndSaysWhy()
     {
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 3, Tls = true });
         using var cluster = new EtcdCluster(sandbox.ConnectionSettings);

@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace EtcdTools.Core.Tests.Sandbox;
 
 /// <summary>What /proc says about a process: read directly, not through the sandbox's own helpers.</summary>
@@ -13,7 +14,7 @@ internal static class ProcFacts
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (fields[0][0], int.Parse(fields[1]), int.Parse(fields[3]));
+        return (fields[0][0], int.Parse(fields[1], CultureInfo.InvariantCulture), int.Parse(fields[3], CultureInfo.InvariantCulture));
     }
 
     /// <summary>Waits briefly for a killed process to disappear (reaping is asynchronous in .NET).</summary>
