@@ -38,15 +38,7 @@ public sealed class EtcdClient : IDisposable
     public Uri Endpoint => _transport.Endpoint;
 
     public static IGrpcTransport CreateTransport(EtcdConnectionSettings settings, Uri endpoint) =>
-        new Http2GrpcTransport(endpoint, new GrpcTransportOptions
-        {
-            DialTimeout = settings.DialTimeout,
-            CaCertificatePath = settings.CaCertificatePath,
-            CertificatePath = settings.CertificatePath,
-            KeyPath = settings.KeyPath,
-            ServerName = settings.ServerName,
-            SkipCertificateCheck = settings.SkipCertificateCheck,
-        });
+        new Http2GrpcTransport(endpoint, settings.ToTransportOptions());
 
     // ---- KV ----
 
@@ -91,7 +83,7 @@ public sealed class EtcdClient : IDisposable
             if (response.Canceled)
             {
                 var reason = response.CompactRevision > 0
-                    ? $"etcdserver: mvcc: required revision has been compacted (compact revision {response.CompactRevision})"
+                    ? $"{EtcdErrorTable.TextOf(EtcdServerError.Compacted)} (compact revision {response.CompactRevision})"
                     : string.IsNullOrEmpty(response.CancelReason) ? "the watch was cancelled by the server" : response.CancelReason;
                 throw EtcdException.FromStatus(response.CompactRevision > 0 ? GrpcStatusCode.OutOfRange : GrpcStatusCode.Cancelled, reason, Endpoint, "Watch.Watch");
             }
@@ -321,8 +313,7 @@ public sealed class EtcdClient : IDisposable
         }
     }
 
-    private static bool IsStaleToken(EtcdException e) =>
-        e.EtcdMessage is { } m && (m.Contains("invalid auth token", StringComparison.Ordinal) || m.Contains("revision of auth store is old", StringComparison.Ordinal));
+    private static bool IsStaleToken(EtcdException e) => e.ServerError is EtcdServerError.InvalidAuthToken or EtcdServerError.AuthOldRevision;
 
     private GrpcCallOptions Options(TimeSpan? timeout, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken) =>
         new(Timeout: timeout ?? Settings.CommandTimeout, Headers: headers, CancellationToken: cancellationToken);

@@ -21,7 +21,7 @@ public sealed class EtcdConnection
     public string? CertificatePath => _settings.CertificatePath;
     public string? KeyPath => _settings.KeyPath;
     public string? User => _settings.Username;
-    public bool Tls => _settings.UsesTls || _settings.Endpoints.Any(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+    public bool Tls => _settings.UsesTlsEndpoints;
     public bool SkipCertificateCheck => _settings.SkipCertificateCheck;
     public TimeSpan DialTimeout => _settings.DialTimeout;
     public TimeSpan CommandTimeout => _settings.CommandTimeout;

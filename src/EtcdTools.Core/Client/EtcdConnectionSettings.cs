@@ -1,4 +1,5 @@
 using System.Collections;
+using EtcdTools.Protocol;
 
 namespace EtcdTools.Client;
 
@@ -34,6 +35,24 @@ public sealed record EtcdConnectionSettings
 
     public TimeSpan DialTimeout { get; init; } = DefaultDialTimeout;
     public TimeSpan CommandTimeout { get; init; } = DefaultCommandTimeout;
+
+    /// <summary>How members are reached; null dials their client URLs over TCP.</summary>
+    public IEndpointConnector? Connector { get; init; }
+
+    /// <summary>The transport's view of these settings: dialling, TLS and the connector.</summary>
+    public GrpcTransportOptions ToTransportOptions() => new()
+    {
+        DialTimeout = DialTimeout,
+        CaCertificatePath = CaCertificatePath,
+        CertificatePath = CertificatePath,
+        KeyPath = KeyPath,
+        ServerName = ServerName,
+        SkipCertificateCheck = SkipCertificateCheck,
+        Connector = Connector,
+    };
+
+    /// <summary>True when any endpoint is https:// or TLS material is given (bare host:port endpoints then mean https).</summary>
+    public bool UsesTlsEndpoints => UsesTls || Endpoints.Any(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>True when TLS material is given, so bare host:port endpoints mean https.</summary>
     public bool UsesTls => CaCertificatePath is not null || CertificatePath is not null || SkipCertificateCheck;

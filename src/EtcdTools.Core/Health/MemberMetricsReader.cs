@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Security;
 using EtcdTools.Client;
 using EtcdTools.Protocol;
 
@@ -21,33 +19,15 @@ public sealed class MemberMetricsReader : IDisposable
 
     public MemberMetricsReader(EtcdConnectionSettings settings)
     {
-        var handler = new SocketsHttpHandler
+        try
         {
-            ConnectTimeout = settings.DialTimeout,
-            UseProxy = false,
-            AutomaticDecompression = DecompressionMethods.GZip,
-        };
-        if (settings.UsesTls || settings.Endpoints.Any(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
-        {
-            try
-            {
-                var tls = TlsMaterial.Load(settings.CaCertificatePath, settings.CertificatePath, settings.KeyPath, settings.SkipCertificateCheck);
-                handler.SslOptions = new SslClientAuthenticationOptions
-                {
-                    TargetHost = settings.ServerName,
-                    ClientCertificates = tls.ClientCertificate is null ? null : [tls.ClientCertificate],
-                    RemoteCertificateValidationCallback = (_, certificate, chain, errors) => tls.ValidateServerCertificate(certificate, chain, errors),
-                };
-            }
-            catch (EtcdException e)
-            {
-                // The same settings fail the gRPC calls with this error; the metrics are merely unknown.
-                _setupError = e.Message;
-                handler.Dispose();
-                return;
-            }
+            _http = EndpointHttpHandler.CreateClient(settings.ToTransportOptions(), settings.UsesTlsEndpoints);
         }
-        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        catch (EtcdException e)
+        {
+            // The same settings fail the gRPC calls with this error; the metrics are merely unknown.
+            _setupError = e.Message;
+        }
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using EtcdTools.Client;
-using EtcdTools.Protocol;
 using EtcdTools.Protocol.Etcdserverpb;
 using Google.Protobuf;
 
@@ -213,7 +212,4 @@ public sealed class KeyReader
         }
     }
 
-    internal static bool IsFutureRevision(EtcdException e) =>
-        e.EtcdMessage?.Contains("required revision is a future revision", StringComparison.Ordinal) == true
-        || (e.StatusCode == GrpcStatusCode.OutOfRange && e.Message.Contains("future revision", StringComparison.Ordinal));
 }

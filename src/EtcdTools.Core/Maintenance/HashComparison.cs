@@ -133,7 +133,7 @@ public static class HashComparison
                 $"Revision {revision} has been compacted, so no member can hash it: compare at a revision after the last compaction, or at the current one (omit the revision).",
                 e.EtcdMessage, e.Endpoint, e.Method, e);
         }
-        catch (EtcdException e) when (KeyReader.IsFutureRevision(e))
+        catch (EtcdException e) when (e.ServerError == EtcdServerError.FutureRevision)
         {
             throw new EtcdException(EtcdErrorKind.InvalidArgument, e.StatusCode,
                 $"Revision {revision} is in the future: the cluster has not reached it yet. Compare at the current revision (omit the revision) or an earlier one.",
@@ -149,7 +149,7 @@ public static class HashComparison
             {
                 return await client.HashKVAsync(revision, Timeout.InfiniteTimeSpan, memberToken).ConfigureAwait(false);
             }
-            catch (EtcdException e) when (KeyReader.IsFutureRevision(e))
+            catch (EtcdException e) when (e.ServerError == EtcdServerError.FutureRevision)
             {
                 // A follower a few entries behind the one that told us the revision: wait for it to apply.
                 try

@@ -84,7 +84,7 @@ public static class LeaderTransfer
             {
                 await leaderClient.MoveLeaderAsync(plan.Target.ID, limit, cancellationToken).ConfigureAwait(false);
             }
-            catch (EtcdException e) when (e.EtcdMessage?.Contains("not leader", StringComparison.Ordinal) == true)
+            catch (EtcdException e) when (e.ServerError == EtcdServerError.NotLeader)
             {
                 throw new EtcdException(EtcdErrorKind.Unavailable, e.StatusCode,
                     $"{plan.LeaderName} ({plan.LeaderId}) is no longer the leader: an election happened since the leader was looked up. Nothing was moved; look again and retry.",

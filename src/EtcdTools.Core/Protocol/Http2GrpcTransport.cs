@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
@@ -25,6 +24,9 @@ public sealed record GrpcTransportOptions
     /// <summary>Pings on busy connections find a dead peer under a long watch; etcd permits one every 5 s.</summary>
     public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan KeepAlivePingTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How to reach the endpoint; null dials it over TCP.</summary>
+    public IEndpointConnector? Connector { get; init; }
 }
 
 /// <summary>
@@ -45,30 +47,12 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         Endpoint = endpoint;
         _dialTimeout = options.DialTimeout;
         _serverName = options.ServerName;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = options.DialTimeout,
-            EnableMultipleHttp2Connections = true,
-            InitialHttp2StreamWindowSize = options.InitialStreamWindowSize,
-            KeepAlivePingDelay = options.KeepAlivePingDelay,
-            KeepAlivePingTimeout = options.KeepAlivePingTimeout,
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            // A proxy from the environment would capture loopback and cluster traffic.
-            UseProxy = false,
-            AutomaticDecompression = DecompressionMethods.None,
-        };
-        if (endpoint.Scheme == Uri.UriSchemeHttps)
-        {
-            _tls = TlsMaterial.Load(options.CaCertificatePath, options.CertificatePath, options.KeyPath, options.SkipCertificateCheck);
-            var tls = _tls;
-            handler.SslOptions = new SslClientAuthenticationOptions
-            {
-                TargetHost = options.ServerName ?? endpoint.IdnHost,
-                ClientCertificates = tls.ClientCertificate is null ? null : [tls.ClientCertificate],
-                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => tls.ValidateServerCertificate(certificate, chain, errors),
-            };
-        }
+        var handler = EndpointHttpHandler.Create(options, endpoint.Scheme == Uri.UriSchemeHttps, out _tls);
+        handler.EnableMultipleHttp2Connections = true;
+        handler.InitialHttp2StreamWindowSize = options.InitialStreamWindowSize;
+        handler.KeepAlivePingDelay = options.KeepAlivePingDelay;
+        handler.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
+        handler.KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests;
         _http = new HttpClient(handler, disposeHandler: true)
         {
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
@@ -239,10 +223,10 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             return e is OperationCanceledException ? e : new OperationCanceledException("The etcd call was cancelled.", e, call.CallerToken);
         if (call.DeadlineExpired)
             return Error(EtcdErrorKind.Timeout, GrpcStatusCode.DeadlineExceeded,
-                $"etcd at {Where}{what} did not answer within {Client.Duration.Format(call.Timeout!.Value)}: the member may be hung, overloaded or unreachable.", e);
+                $"etcd at {Where}{what} did not answer within {Duration.Format(call.Timeout!.Value)}: the member may be hung, overloaded or unreachable.", e);
         if (call.IdleExpired)
             return Error(EtcdErrorKind.Timeout, GrpcStatusCode.DeadlineExceeded,
-                $"etcd at {Where}{what} sent nothing for {Client.Duration.Format(call.IdleTimeout!.Value)}: the member may be hung or overloaded.", e);
+                $"etcd at {Where}{what} sent nothing for {Duration.Format(call.IdleTimeout!.Value)}: the member may be hung or overloaded.", e);
 
         var chain = Flatten(e).ToList();
         var text = string.Join(" | ", chain.Select(x => x.Message));
@@ -259,14 +243,14 @@ public sealed class Http2GrpcTransport : IGrpcTransport
                 SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => Error(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable,
                     $"The host of {Where} could not be resolved{what}: {socket.Message}", e),
                 SocketError.TimedOut => Error(EtcdErrorKind.Timeout, GrpcStatusCode.Unavailable,
-                    $"Could not connect to {Where}{what} within the dial timeout of {Client.Duration.Format(_dialTimeout)}.", e),
+                    $"Could not connect to {Where}{what} within the dial timeout of {Duration.Format(_dialTimeout)}.", e),
                 _ => Error(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable, $"Could not reach {Where}{what}: {socket.Message}", e),
             };
         }
         // SocketsHttpHandler's ConnectTimeout (TCP connect plus TLS handshake) surfaces as a cancellation or TimeoutException.
         if (chain.Any(x => x is TimeoutException) || e is OperationCanceledException)
             return Error(EtcdErrorKind.Timeout, GrpcStatusCode.Unavailable,
-                $"Could not connect to {Where}{what} within the dial timeout of {Client.Duration.Format(_dialTimeout)}: the host is unreachable or the member is hung.", e);
+                $"Could not connect to {Where}{what} within the dial timeout of {Duration.Format(_dialTimeout)}: the host is unreachable or the member is hung.", e);
 
         if (_tls is not null)
         {

@@ -18,7 +18,7 @@ public sealed partial class EtcdSandboxOptions
     public int Members
     {
         get => _members;
-        init => _members = ValidateMembers(value);
+        init => _members = ValidateMembers(value, nameof(Members));
     }
 
     /// <summary>
@@ -88,7 +88,7 @@ public sealed partial class EtcdSandboxOptions
     /// <summary>Checks what the setters cannot check alone. Throws <see cref="ArgumentException"/>.</summary>
     public void Validate()
     {
-        ValidateMembers(Members);
+        ValidateMembers(Members, nameof(Members));
         if (ExtraArguments is null || ExtraArguments.Any(a => a is null))
             throw new ArgumentException("ExtraArguments must not be null or contain null.", nameof(ExtraArguments));
         if (HeartbeatInterval is { } heartbeat && ElectionTimeout is { } election && election < heartbeat * 5)
@@ -97,9 +97,9 @@ public sealed partial class EtcdSandboxOptions
                 nameof(ElectionTimeout));
     }
 
-    private static int ValidateMembers(int value) => value is 1 or 3 or 5
+    private static int ValidateMembers(int value, string paramName) => value is 1 or 3 or 5
         ? value
-        : throw new ArgumentOutOfRangeException(nameof(value), value, $"A sandbox has 1, 3 or 5 members, not {value}.");
+        : throw new ArgumentOutOfRangeException(paramName, value, $"A sandbox has 1, 3 or 5 members, not {value}.");
 
     private static TimeSpan? ValidatePositiveMilliseconds(TimeSpan? value, string name) =>
         value is null || value.Value.TotalMilliseconds >= 1

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using EtcdTools.Client;
 using EtcdTools.Framework;
 using EtcdTools.Keys;
 

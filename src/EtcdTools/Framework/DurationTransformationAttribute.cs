@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using EtcdTools.Client;
 
 namespace EtcdTools.Framework;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace EtcdTools.Client;
+namespace EtcdTools;
 
 /// <summary>
 /// Durations as operators write them: etcdctl/Go style ("500ms", "5s", "1m30s", "2h"), a plain
