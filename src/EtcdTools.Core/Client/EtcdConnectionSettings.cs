@@ -39,6 +39,13 @@ public sealed record EtcdConnectionSettings
     /// <summary>How members are reached; null dials their client URLs over TCP.</summary>
     public IEndpointConnector? Connector { get; init; }
 
+    /// <summary>
+    /// Where members serve /metrics when not on their client URL, by member name (case-insensitive):
+    /// the base URL (scheme, host, port), e.g. kubeadm's http://127.0.0.1:2381. Members not named
+    /// here serve it on their client URL.
+    /// </summary>
+    public IReadOnlyDictionary<string, Uri>? MetricsUrls { get; init; }
+
     /// <summary>The transport's view of these settings: dialling, TLS and the connector.</summary>
     public GrpcTransportOptions ToTransportOptions() => new()
     {
