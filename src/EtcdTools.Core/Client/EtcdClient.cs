@@ -80,6 +80,7 @@ public sealed class EtcdClient : IDisposable
         var created = false;
         await foreach (var response in call.ReadResponsesAsync(cancellationToken).ConfigureAwait(false))
         {
+            CheckClusterId(response.Header, "Watch.Watch");
             if (response.Canceled)
             {
                 var reason = response.CompactRevision > 0
@@ -301,16 +302,32 @@ public sealed class EtcdClient : IDisposable
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
     {
         var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        TResponse response;
         try
         {
-            return await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
+            response = await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
         }
         catch (EtcdException e) when (headers is not null && IsStaleToken(e))
         {
             // Tokens expire (simple tokens after 5 min idle) or go stale when the auth store changes: once more with a new one.
             headers = await GetAuthHeadersAsync(cancellationToken, renew: true).ConfigureAwait(false);
-            return await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
+            response = await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
         }
+        CheckClusterId(ResponseHeaders.Of(response), method.DisplayName);
+        return response;
+    }
+
+    /// <summary>
+    /// Fails with <see cref="EtcdErrorKind.ClusterMismatch"/> when <paramref name="header"/> comes from
+    /// another cluster than <see cref="EtcdConnectionSettings.ExpectedClusterId"/>.
+    /// </summary>
+    public void CheckClusterId(ResponseHeader? header, string? method = null)
+    {
+        if (Settings.ExpectedClusterId is not { } expected || header is null || header.ClusterId == 0 || header.ClusterId == expected) return;
+        throw new EtcdException(EtcdErrorKind.ClusterMismatch, GrpcStatusCode.FailedPrecondition,
+            $"{Endpoint.GetLeftPart(UriPartial.Authority)} belongs to cluster {MemberId.Format(header.ClusterId)}, not to cluster {MemberId.Format(expected)} that was expected: "
+            + "an object piped from one cluster, or a connection made to it, met the endpoints of another. Nothing was changed. Pass -Connection or -Endpoint for the cluster you mean.",
+            endpoint: Endpoint, method: method);
     }
 
     private static bool IsStaleToken(EtcdException e) => e.ServerError is EtcdServerError.InvalidAuthToken or EtcdServerError.AuthOldRevision;

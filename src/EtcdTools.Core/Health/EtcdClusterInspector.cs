@@ -34,7 +34,7 @@ public static class EtcdClusterInspector
             observations.Add(result.Value ?? new MemberObservation
             {
                 Member = result.Member,
-                Health = EtcdHealthProbe.Unreachable(result.Member, result.Endpoint, result.Error!, result.Took).Health,
+                Health = EtcdHealthProbe.Unreachable(result.Member, cluster.ClusterId, result.Endpoint, result.Error!, result.Took).Health,
                 StatusError = result.Error,
                 MemberListError = result.Error,
             });
@@ -55,7 +55,7 @@ public static class EtcdClusterInspector
     private static async Task<MemberObservation> ObserveAsync(EtcdCluster cluster, EtcdClient client, Member member, MemberMetricsReader metrics,
         TimeSpan limit, CancellationToken deadline, CancellationToken cancellationToken)
     {
-        var health = EtcdHealthProbe.ProbeMemberAsync(client, member, limit, deadline, cancellationToken);
+        var health = EtcdHealthProbe.ProbeMemberAsync(client, member, cluster.ClusterId, limit, deadline, cancellationToken);
         var status = Guard(member, client.Endpoint, limit, () => client.StatusAsync(timeout: limit, cancellationToken: deadline), cancellationToken);
         var list = Guard(member, client.Endpoint, limit, () => client.MemberListAsync(timeout: limit, cancellationToken: deadline), cancellationToken);
         var quota = metrics.ReadQuotaAsync(client.Endpoint, deadline);

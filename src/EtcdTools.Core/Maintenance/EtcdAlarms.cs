@@ -70,7 +70,7 @@ public static class EtcdAlarms
         var response = await cluster.InvokeAsync((client, ct) => client.AlarmDisarmAsync(memberId, type, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
         return response.Alarms
             .Where(a => a.Alarm != AlarmType.None)
-            .Select(a => new EtcdAlarm { MemberId = MemberId.Format(a.MemberID), MemberName = alarm.MemberName, Endpoint = alarm.Endpoint, Alarm = FormatAlarmType(a.Alarm) })
+            .Select(a => new EtcdAlarm { MemberId = MemberId.Format(a.MemberID), ClusterId = alarm.ClusterId, MemberName = alarm.MemberName, Endpoint = alarm.Endpoint, Alarm = FormatAlarmType(a.Alarm) })
             .ToList();
     }
 
@@ -127,6 +127,7 @@ public static class EtcdAlarms
         return new EtcdAlarm
         {
             MemberId = MemberId.Format(alarm.MemberID),
+            ClusterId = MemberId.Format(cluster.ClusterId),
             MemberName = member?.Name ?? "",
             Endpoint = member is null ? null : cluster.PreferredClientUrl(member)?.GetLeftPart(UriPartial.Authority),
             Alarm = FormatAlarmType(alarm.Alarm),

@@ -1,8 +1,7 @@
+using System.Reflection;
 using System.Xml.Linq;
-using EtcdTools.HelpBuilder;
-using EtcdTools.Module.Tests.Infrastructure;
 
-namespace EtcdTools.Module.Tests.HelpBuilder;
+namespace EtcdTools.HelpBuilder.Tests;
 
 /// <summary>The markdown → MAML conversion of tools/EtcdTools.HelpBuilder, on a sample page.</summary>
 public sealed class MarkdownHelpConverterTests
@@ -14,7 +13,11 @@ public sealed class MarkdownHelpConverterTests
 
     private const string SamplePath = "Get-EtcdSample.md";
 
-    private static string SamplePage => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "HelpBuilder", "Samples", SamplePath));
+    private static string SamplePage => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Samples", SamplePath));
+
+    /// <summary>The module's own help pages, en-US/ at the repository root (fixed at build time).</summary>
+    private static string SourceHelpDirectory => Path.Combine(
+        typeof(MarkdownHelpConverterTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!, "en-US");
 
     private static MarkdownHelpConverter Converter => new(HelpBuilderOptions.ForModule("EtcdTools"));
 
@@ -372,7 +375,7 @@ public sealed class MarkdownHelpConverterTests
     [Fact]
     public void TheRepositorysPagesConvertWithoutErrors()
     {
-        var result = Converter.ConvertDirectory(RepositoryPaths.SourceHelpDirectory);
+        var result = Converter.ConvertDirectory(SourceHelpDirectory);
         Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics.Where(d => d.IsError)));
     }
 
