@@ -466,6 +466,12 @@ public sealed partial class MarkdownHelpParser
                 continue;
             }
 
+            // Output alone does not say what an example is for: Get-Help readers need a sentence.
+            if (!example.Blocks.Any(b => !b.IsCode && b.Text.Length > 0))
+            {
+                context.Error(HelpDiagnosticCodes.Example, example.Line, $"example '{example.Title}' has no explanation: add a paragraph saying what it does");
+            }
+
             // Code blocks of other languages (```output) are shown as part of the remarks.
             var remarks = example.Blocks.Where(b => !code.Any(c => ReferenceEquals(c, b))).Select(b => b.Text).Where(t => t.Length > 0).ToList();
             examples.Add(new ExampleHelp(example.Title.Trim(), string.Join("\n\n", code.Select(c => c.Text)), remarks));
