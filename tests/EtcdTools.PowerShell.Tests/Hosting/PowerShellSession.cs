@@ -91,8 +91,10 @@ public sealed class InvocationResult(Collection<PSObject> output, PSDataStreams 
 /// <summary>Reading properties of module objects without compiling against their types (the module loads them in its own context).</summary>
 public static class PSObjectExtensions
 {
+    /// <summary>The property's value; a PSObject only when it has no other object underneath (a PSCustomObject, such as help's).</summary>
     public static object? Get(this PSObject value, string property) => value.Properties[property]?.Value switch
     {
+        PSObject { BaseObject: PSCustomObject } custom => custom,
         PSObject wrapped => wrapped.BaseObject,
         var plain => plain,
     };
