@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using EtcdTools.Client;
 using EtcdTools.Core.Tests.Fixtures;
+using EtcdTools.Protocol;
 using EtcdTools.Protocol.Etcdserverpb;
 using EtcdTools.Protocol.Mvccpb;
 using EtcdTools.Sandbox;
@@ -266,7 +267,7 @@ public abstract class ClientRpcTests : IDisposable
         var error = await Assert.ThrowsAsync<EtcdException>(() => _client.CompactAsync(status.Header.Revision + 1000));
 
         Assert.Equal(EtcdErrorKind.InvalidArgument, error.Kind);
-        Assert.Equal(Protocol.GrpcStatusCode.OutOfRange, error.StatusCode);
+        Assert.Equal(GrpcStatusCode.OutOfRange, error.StatusCode);
         Assert.Equal("etcdserver: mvcc: required revision is a future revision", error.EtcdMessage);
         Assert.Equal("KV.Compact", error.Method);
     }
