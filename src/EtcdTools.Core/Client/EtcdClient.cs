@@ -105,59 +105,6 @@ public sealed class EtcdClient : IDisposable
     public Task<LeaseRevokeResponse> LeaseRevokeAsync(long id, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.LeaseRevoke, new LeaseRevokeRequest { ID = id }, timeout, cancellationToken);
 
-    public Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(long id, bool keys = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        CallAsync(EtcdMethods.LeaseTimeToLive, new LeaseTimeToLiveRequest { ID = id, Keys = keys }, timeout, cancellationToken);
-
-    /// <summary>Refreshes a lease once over the keep-alive stream; TTL 0 in the answer means the lease is gone.</summary>
-    public async Task<LeaseKeepAliveResponse> LeaseKeepAliveOnceAsync(long id, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var limit = timeout ?? Settings.CommandTimeout;
-        deadline.CancelAfter(limit);
-        await using var call = _transport.DuplexStreamingCall(EtcdMethods.LeaseKeepAlive, new GrpcCallOptions(Headers: headers, CancellationToken: deadline.Token));
-        try
-        {
-            await call.WriteAsync(new LeaseKeepAliveRequest { ID = id }, deadline.Token).ConfigureAwait(false);
-            await foreach (var response in call.ReadResponsesAsync(deadline.Token).ConfigureAwait(false))
-                return response;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new EtcdException(EtcdErrorKind.Timeout, GrpcStatusCode.DeadlineExceeded,
-                $"etcd at {Endpoint} (Lease.LeaseKeepAlive) did not answer within {Duration.Format(limit)}.", endpoint: Endpoint, method: "Lease.LeaseKeepAlive");
-        }
-        throw new EtcdException(EtcdErrorKind.Protocol, GrpcStatusCode.Internal,
-            $"etcd at {Endpoint} ended the keep-alive stream without an answer.", endpoint: Endpoint, method: "Lease.LeaseKeepAlive");
-    }
-
-    /// <summary>Keeps a lease alive every <paramref name="interval"/> until cancelled, yielding each answer.</summary>
-    public async IAsyncEnumerable<LeaseKeepAliveResponse> LeaseKeepAliveAsync(long id, TimeSpan interval, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
-        await using var call = _transport.DuplexStreamingCall(EtcdMethods.LeaseKeepAlive, new GrpcCallOptions(Headers: headers, CancellationToken: cancellationToken));
-        using var ticker = new CancellationTokenSource();
-        var sender = Task.Run(async () =>
-        {
-            using var timer = new PeriodicTimer(interval);
-            do await call.WriteAsync(new LeaseKeepAliveRequest { ID = id }, ticker.Token).ConfigureAwait(false);
-            while (await timer.WaitForNextTickAsync(ticker.Token).ConfigureAwait(false));
-        }, CancellationToken.None);
-        try
-        {
-            await foreach (var response in call.ReadResponsesAsync(cancellationToken).ConfigureAwait(false))
-            {
-                yield return response;
-                if (response.TTL <= 0) yield break;
-            }
-        }
-        finally
-        {
-            ticker.Cancel();
-            try { await sender.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        }
-    }
-
     // ---- Cluster ----
 
     public Task<MemberListResponse> MemberListAsync(bool linearizable = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
@@ -194,9 +141,6 @@ public sealed class EtcdClient : IDisposable
     /// <summary>Defragments this member's backend. It blocks the member's reads and writes meanwhile: pass a timeout fit for the database size.</summary>
     public Task<DefragmentResponse> DefragmentAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.Defragment, new DefragmentRequest(), timeout, cancellationToken);
-
-    public Task<HashResponse> HashAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        CallAsync(EtcdMethods.Hash, new HashRequest(), timeout, cancellationToken);
 
     /// <summary>Hash of the keyspace up to <paramref name="revision"/> (0 = latest; compare members at one fixed revision).</summary>
     public Task<HashKVResponse> HashKVAsync(long revision = 0, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
@@ -283,9 +227,6 @@ public sealed class EtcdClient : IDisposable
 
     public Task<AuthEnableResponse> AuthEnableAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.AuthEnable, new AuthEnableRequest(), timeout, cancellationToken);
-
-    public Task<AuthDisableResponse> AuthDisableAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        CallAsync(EtcdMethods.AuthDisable, new AuthDisableRequest(), timeout, cancellationToken);
 
     public Task<AuthUserAddResponse> UserAddAsync(string name, string password, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.UserAdd, new AuthUserAddRequest { Name = name, Password = password, Options = new UserAddOptions() }, timeout, cancellationToken);

@@ -1,4 +1,6 @@
 using EtcdTools.Client;
+using EtcdTools.Metrics;
+using EtcdTools.Protocol;
 using EtcdTools.Protocol.Etcdserverpb;
 
 namespace EtcdTools.Health;
@@ -76,7 +78,7 @@ public static class EtcdClusterInspector
             StatusError = statusError,
             MemberList = list.Result.Value,
             MemberListError = list.Result.Error,
-            QuotaBytes = (statusValue is null ? null : StatusAlarms.QuotaFromStatus(statusValue)) ?? quota.Result,
+            QuotaBytes = (statusValue is null ? null : StatusQuota.Read(statusValue)) ?? quota.Result,
             ServerCertificate = certificate.Result.Value,
             ServerCertificateError = certificate.Result.Error,
         };

@@ -1,5 +1,6 @@
 using EtcdTools.Client;
-using EtcdTools.Health;
+using EtcdTools.Metrics;
+using EtcdTools.Protocol;
 using EtcdTools.Protocol.Etcdserverpb;
 
 namespace EtcdTools.Maintenance;
@@ -87,7 +88,7 @@ public static class EtcdAlarms
         await foreach (var result in cluster.ForEachMemberAsync(members.Members, async (client, member, ct) =>
         {
             var status = await client.StatusAsync(cancellationToken: ct).ConfigureAwait(false);
-            var quota = StatusAlarms.QuotaFromStatus(status) ?? await metrics.ReadQuotaAsync(client.Endpoint, ct).ConfigureAwait(false);
+            var quota = StatusQuota.Read(status) ?? await metrics.ReadQuotaAsync(client.Endpoint, ct).ConfigureAwait(false);
             return (status.DbSize, Quota: quota);
         }, cancellationToken: cancellationToken).ConfigureAwait(false))
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using EtcdTools.Client;
 using EtcdTools.Core.Tests.Fixtures;
+using EtcdTools.Protocol.Etcdserverpb;
 using EtcdTools.Sandbox;
 
 namespace EtcdTools.Core.Tests.Client;
@@ -282,7 +283,7 @@ public sealed class ClientUnavailableTests
         {
             var timeout = TimeSpan.FromSeconds(2);
             var clock = Stopwatch.StartNew();
-            var results = new List<MemberResult<Protocol.Etcdserverpb.StatusResponse>>();
+            var results = new List<MemberResult<StatusResponse>>();
             await foreach (var result in cluster.ForEachMemberAsync(members, (client, _, ct) => client.StatusAsync(cancellationToken: ct), timeout))
                 results.Add(result);
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using EtcdTools.Client;
 using EtcdTools.Protocol;
 
-namespace EtcdTools.Health;
+namespace EtcdTools.Metrics;
 
 /// <summary>
 /// Reads single gauges from a member's Prometheus endpoint at <c>{client URL}/metrics</c>, with the
