@@ -50,16 +50,19 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
 
     public IReadOnlyList<EtcdSandboxMember> Members { get; private set; } = [];
 
-    /// <summary>Every member's client URL, in member order.</summary>
-    public IReadOnlyList<string> ClientEndpoints => _clientEndpoints;
+    /// <summary>Every member's client URL, in member order (a method: the sandbox's properties stay flat for Export-Csv).</summary>
+    public IReadOnlyList<string> GetClientEndpoints() => _clientEndpoints;
+
+    /// <summary>The cluster's ID in hex, read once the members are up (binds to -ClusterId of the module's cmdlets).</summary>
+    public string ClusterId { get; private set; } = "";
 
     public bool Tls => _options.Tls;
 
     /// <summary>The sandbox's CA (null without TLS): issue more certificates from it, e.g. expired ones.</summary>
-    public CertificateAuthority? CertificateAuthority => _certificates?.Authority;
+    public CertificateAuthority? GetCertificateAuthority() => _certificates?.Authority;
 
     /// <summary>PEM of the CA every member and client trusts; null without TLS.</summary>
-    public string? CaCertificatePath => CertificateAuthority?.CertificatePath;
+    public string? CaCertificatePath => _certificates?.Authority.CertificatePath;
 
     /// <summary>PEM client certificate (CN <see cref="ClientCommonName"/>) and its key; null without TLS.</summary>
     public string? ClientCertificatePath => _certificates?.Client.CertificatePath;
@@ -114,6 +117,12 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
             if (options.Tls)
                 sandbox._certificates = SandboxCertificates.Create(name, sandbox.Directory, sandbox._memberNames);
             await sandbox.LaunchAsync(cancellationToken).ConfigureAwait(false);
+            // Healthy members answer at once; the ready timeout only allows for a loaded machine.
+            using (var cluster = new EtcdCluster(sandbox.ConnectionSettings with { DialTimeout = options.ReadyTimeout, CommandTimeout = options.ReadyTimeout }))
+            {
+                var members = await cluster.GetMembersAsync(cancellationToken).ConfigureAwait(false);
+                sandbox.ClusterId = MemberId.Format(members.Header.ClusterId);
+            }
             return sandbox;
         }
         catch

@@ -71,7 +71,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     [Fact]
     public async Task AnExpiredClientCertificateIsReportedAsExpired()
     {
-        var expired = _sandbox.CertificateAuthority!.IssueClientCertificate("expired-client",
+        var expired = _sandbox.GetCertificateAuthority()!.IssueClientCertificate("expired-client",
             DateTimeOffset.UtcNow.AddDays(-10), DateTimeOffset.UtcNow.AddDays(-1), fileName: "expired-" + Guid.NewGuid().ToString("N")[..6]);
         using var client = new EtcdClient(Member0 with { CertificatePath = expired.CertificatePath, KeyPath = expired.KeyPath });
 
@@ -85,7 +85,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     public async Task MissingOrMismatchedTLSFilesFailBeforeAnyNetworkCall()
     {
         var missing = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { CaCertificatePath = "/nonexistent/ca.pem" }));
-        var mismatched = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { KeyPath = _sandbox.CertificateAuthority!.KeyPath }));
+        var mismatched = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { KeyPath = _sandbox.GetCertificateAuthority()!.KeyPath }));
         var half = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { KeyPath = null }));
 
         Assert.Equal(EtcdErrorKind.TlsConfiguration, missing.Kind);
