@@ -30,8 +30,7 @@ public sealed class BackPressureTests(SandboxFixture fixture)
         using var observer = fixture.NewSession(connect: false);
         const int keys = 1500, pageSize = 20, queue = 256;
         var prefix = $"/backpressure/{Guid.NewGuid():N}/";
-        session.Invoke("$prefix = $args[0]; 1..$args[1] | ForEach-Object { [pscustomobject]@{ Key = '{0}{1:d5}' -f $prefix, $_; RawValue = [byte[]](7) } } | Set-EtcdKey -Confirm:$false",
-            prefix, keys).ThrowOnError();
+        session.WriteKeys(prefix, keys);
         try
         {
             var before = (long)observer.Invoke(RangeRequests).ThrowOnError().SingleValue()!;
