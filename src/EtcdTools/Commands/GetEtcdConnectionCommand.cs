@@ -26,7 +26,7 @@ public sealed class GetEtcdConnectionCommand : EtcdCmdlet
             return;
         }
         var settings = ResolveSettings(out var source);
-        Run(async (output, ct) => await output.WriteObjectAsync(await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false)).ConfigureAwait(false),
+        Run(async (output, ct) => await output.WriteObjectAsync(await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false)),
             string.Join(",", settings.Endpoints));
     }
 }

@@ -9,8 +9,7 @@ namespace EtcdTools.Commands;
 /// Reads one key, or every key under a prefix, page by page at one revision: keys reach the
 /// pipeline as their page arrives, and the next page is read only as fast as the pipeline takes
 /// them, so a million keys stream in flat memory and the listing is consistent even while the
-/// keyspace changes. Secrets are redacted unless
-/// -ShowSecret. -CountOnly emits just the number of keys.
+/// keyspace changes. Secrets are redacted unless -ShowSecret. -CountOnly emits just the number of keys.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "EtcdKey", DefaultParameterSetName = ListSet)]
 [OutputType(typeof(EtcdKeyValue), ParameterSetName = [ListSet])]
