@@ -342,9 +342,16 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     private void CreateCertificates()
     {
         CertificateAuthority = CertificateAuthority.Create($"{Name} CA", Path.Combine(Directory, "pki"));
-        _serverCertificates = _memberNames.Select(n => CertificateAuthority.IssueServerCertificate(n)).ToArray();
+        _serverCertificates = _memberNames.Select((n, i) => AdvertisedHost(i) is { } host
+            ? System.Net.IPAddress.TryParse(host, out var ip)
+                ? CertificateAuthority.IssueServerCertificate(n, ipAddresses: [ip])
+                : CertificateAuthority.IssueServerCertificate(n, dnsNames: [host])
+            : CertificateAuthority.IssueServerCertificate(n)).ToArray();
         _clientCertificate = CertificateAuthority.IssueClientCertificate(ClientCommonName, fileName: "client");
     }
+
+    private string? AdvertisedHost(int index) =>
+        _options.AdvertisedClientUrls is { } urls ? new Uri(urls[index]).IdnHost : null;
 
     /// <summary>Starts one member's etcd; the caller holds <see cref="_gate"/>.</summary>
     private void StartProcess(EtcdSandboxMember member, string initialClusterState)
@@ -414,7 +421,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
             $"--name={member.Name}",
             $"--data-dir={member.DataDirectory}",
             $"--listen-client-urls={member.ClientUrl}",
-            $"--advertise-client-urls={member.ClientUrl}",
+            $"--advertise-client-urls={_options.AdvertisedClientUrls?[member.Index] ?? member.ClientUrl}",
             $"--listen-peer-urls={member.PeerUrl}",
             $"--initial-advertise-peer-urls={member.PeerUrl}",
             $"--initial-cluster={string.Join(',', _members.Select(m => $"{m.Name}={m.PeerUrl}"))}",
