@@ -113,9 +113,10 @@ internal sealed class PortForwardStream : Stream
                     return 0;
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException and not EndpointConnectionException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 await ThrowIfEndedByFaultAsync(e).ConfigureAwait(false);
+                if (e is EndpointConnectionException) throw;
                 throw new EndpointConnectionException(EtcdErrorKind.Unavailable, $"The port-forward to {_route} failed: {e.Message}", e);
             }
             if (!_received.Reader.TryRead(out _current)) return 0;
