@@ -5,7 +5,7 @@ using System.Runtime.Loader;
 namespace EtcdTools;
 
 /// <summary>
-/// Keeps the module's private dependencies (EtcdTools.Core, Google.Protobuf, YamlDotNet, ...) in an
+/// Keeps the module's private dependencies (EtcdTools.Core, Google.Protobuf, ...) in an
 /// AssemblyLoadContext of their own, so that another module's copy of the same dll, loaded into the
 /// default context, can neither clash with ours nor be handed to us.
 /// </summary>
@@ -14,8 +14,8 @@ namespace EtcdTools;
 /// module's <c>Dependencies</c> folder, where neither the runtime nor PowerShell probes. When the
 /// default context cannot find EtcdTools.Core, the one dependency EtcdTools.dll references, it
 /// raises <see cref="AssemblyLoadContext.Resolving"/>, and this handler loads it into the
-/// "EtcdTools" context instead; from then on that context loads Core's own references (Google.Protobuf,
-/// YamlDotNet) from the same folder. The handler answers nothing else: another module's request for
+/// "EtcdTools" context instead; from then on that context loads Core's own references (Google.Protobuf)
+/// from the same folder. The handler answers nothing else: another module's request for
 /// Google.Protobuf that the default context cannot satisfy must not be handed our private copy.
 ///
 /// PowerShell (PSSnapInHelpers.AnalyzeModuleAssemblyWithReflection) reads the assembly's exported

@@ -140,10 +140,18 @@ Describe 'EtcdTools keys' {
         }
 
         It 'reads keys only with -KeysOnly' {
+            # A keys-only object is the key with its metadata, and no value at all: not an empty one.
             $keys = Get-EtcdKey -Prefix $prefix -KeysOnly -Limit 3
             $keys | Should -HaveCount 3
-            $keys.Value | Should -BeNullOrEmpty
-            $keys | ForEach-Object { $_.ValueEncoding | Should -Be 'none' }
+            foreach ($key in $keys) {
+                $key.Key | Should -BeLike "$prefix*"
+                $key.Value | Should -BeNullOrEmpty
+                $key.RawValue | Should -BeNullOrEmpty
+                $key.ValueBytes | Should -BeNullOrEmpty
+                $key.ValueEncoding | Should -Be 'none'
+                $key.ModRevision | Should -BeGreaterThan 0
+                $key.Version | Should -BeGreaterThan 0
+            }
         }
 
         It 'takes keys from the pipeline' {

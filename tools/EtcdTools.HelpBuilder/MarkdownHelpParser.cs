@@ -118,7 +118,11 @@ public sealed partial class MarkdownHelpParser
     /// </summary>
     private static void ReadOnlineVersion(Dictionary<string, string> fields, PageContext context)
     {
-        if (!fields.TryGetValue("online version", out var value) || value.Length == 0) return;
+        if (!fields.TryGetValue("online version", out var value) || value.Length == 0)
+        {
+            context.Error(HelpDiagnosticCodes.FrontMatter, 1, "'online version:' is empty: give the page's absolute URI, which Get-Help -Online opens");
+            return;
+        }
         if (MamlWriter.IsOnlineUri(value)) context.OnlineVersion = value;
         else context.Error(HelpDiagnosticCodes.FrontMatter, 1, $"'online version: {value}' is not an absolute http(s) URI; Get-Help -Online would fail on it");
     }
@@ -464,6 +468,12 @@ public sealed partial class MarkdownHelpParser
             {
                 context.Error(HelpDiagnosticCodes.Example, example.Line, $"example '{example.Title}' has no ```powershell code block");
                 continue;
+            }
+
+            // Output alone does not say what an example is for: Get-Help readers need a sentence.
+            if (!example.Blocks.Any(b => !b.IsCode && b.Text.Length > 0))
+            {
+                context.Error(HelpDiagnosticCodes.Example, example.Line, $"example '{example.Title}' has no explanation: add a paragraph saying what it does");
             }
 
             // Code blocks of other languages (```output) are shown as part of the remarks.

@@ -80,6 +80,7 @@ public sealed class EtcdClient : IDisposable
         var created = false;
         await foreach (var response in call.ReadResponsesAsync(cancellationToken).ConfigureAwait(false))
         {
+            CheckClusterId(response.Header, "Watch.Watch");
             if (response.Canceled)
             {
                 var reason = response.CompactRevision > 0
@@ -103,59 +104,6 @@ public sealed class EtcdClient : IDisposable
 
     public Task<LeaseRevokeResponse> LeaseRevokeAsync(long id, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.LeaseRevoke, new LeaseRevokeRequest { ID = id }, timeout, cancellationToken);
-
-    public Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(long id, bool keys = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        CallAsync(EtcdMethods.LeaseTimeToLive, new LeaseTimeToLiveRequest { ID = id, Keys = keys }, timeout, cancellationToken);
-
-    /// <summary>Refreshes a lease once over the keep-alive stream; TTL 0 in the answer means the lease is gone.</summary>
-    public async Task<LeaseKeepAliveResponse> LeaseKeepAliveOnceAsync(long id, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var limit = timeout ?? Settings.CommandTimeout;
-        deadline.CancelAfter(limit);
-        await using var call = _transport.DuplexStreamingCall(EtcdMethods.LeaseKeepAlive, new GrpcCallOptions(Headers: headers, CancellationToken: deadline.Token));
-        try
-        {
-            await call.WriteAsync(new LeaseKeepAliveRequest { ID = id }, deadline.Token).ConfigureAwait(false);
-            await foreach (var response in call.ReadResponsesAsync(deadline.Token).ConfigureAwait(false))
-                return response;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new EtcdException(EtcdErrorKind.Timeout, GrpcStatusCode.DeadlineExceeded,
-                $"etcd at {Endpoint} (Lease.LeaseKeepAlive) did not answer within {Duration.Format(limit)}.", endpoint: Endpoint, method: "Lease.LeaseKeepAlive");
-        }
-        throw new EtcdException(EtcdErrorKind.Protocol, GrpcStatusCode.Internal,
-            $"etcd at {Endpoint} ended the keep-alive stream without an answer.", endpoint: Endpoint, method: "Lease.LeaseKeepAlive");
-    }
-
-    /// <summary>Keeps a lease alive every <paramref name="interval"/> until cancelled, yielding each answer.</summary>
-    public async IAsyncEnumerable<LeaseKeepAliveResponse> LeaseKeepAliveAsync(long id, TimeSpan interval, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
-        await using var call = _transport.DuplexStreamingCall(EtcdMethods.LeaseKeepAlive, new GrpcCallOptions(Headers: headers, CancellationToken: cancellationToken));
-        using var ticker = new CancellationTokenSource();
-        var sender = Task.Run(async () =>
-        {
-            using var timer = new PeriodicTimer(interval);
-            do await call.WriteAsync(new LeaseKeepAliveRequest { ID = id }, ticker.Token).ConfigureAwait(false);
-            while (await timer.WaitForNextTickAsync(ticker.Token).ConfigureAwait(false));
-        }, CancellationToken.None);
-        try
-        {
-            await foreach (var response in call.ReadResponsesAsync(cancellationToken).ConfigureAwait(false))
-            {
-                yield return response;
-                if (response.TTL <= 0) yield break;
-            }
-        }
-        finally
-        {
-            ticker.Cancel();
-            try { await sender.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        }
-    }
 
     // ---- Cluster ----
 
@@ -193,9 +141,6 @@ public sealed class EtcdClient : IDisposable
     /// <summary>Defragments this member's backend. It blocks the member's reads and writes meanwhile: pass a timeout fit for the database size.</summary>
     public Task<DefragmentResponse> DefragmentAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.Defragment, new DefragmentRequest(), timeout, cancellationToken);
-
-    public Task<HashResponse> HashAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        CallAsync(EtcdMethods.Hash, new HashRequest(), timeout, cancellationToken);
 
     /// <summary>Hash of the keyspace up to <paramref name="revision"/> (0 = latest; compare members at one fixed revision).</summary>
     public Task<HashKVResponse> HashKVAsync(long revision = 0, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
@@ -283,9 +228,6 @@ public sealed class EtcdClient : IDisposable
     public Task<AuthEnableResponse> AuthEnableAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.AuthEnable, new AuthEnableRequest(), timeout, cancellationToken);
 
-    public Task<AuthDisableResponse> AuthDisableAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        CallAsync(EtcdMethods.AuthDisable, new AuthDisableRequest(), timeout, cancellationToken);
-
     public Task<AuthUserAddResponse> UserAddAsync(string name, string password, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.UserAdd, new AuthUserAddRequest { Name = name, Password = password, Options = new UserAddOptions() }, timeout, cancellationToken);
 
@@ -301,16 +243,32 @@ public sealed class EtcdClient : IDisposable
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
     {
         var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        TResponse response;
         try
         {
-            return await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
+            response = await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
         }
         catch (EtcdException e) when (headers is not null && IsStaleToken(e))
         {
             // Tokens expire (simple tokens after 5 min idle) or go stale when the auth store changes: once more with a new one.
             headers = await GetAuthHeadersAsync(cancellationToken, renew: true).ConfigureAwait(false);
-            return await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
+            response = await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
         }
+        CheckClusterId(ResponseHeaders.Of(response), method.DisplayName);
+        return response;
+    }
+
+    /// <summary>
+    /// Fails with <see cref="EtcdErrorKind.ClusterMismatch"/> when <paramref name="header"/> comes from
+    /// another cluster than <see cref="EtcdConnectionSettings.ExpectedClusterId"/>.
+    /// </summary>
+    public void CheckClusterId(ResponseHeader? header, string? method = null)
+    {
+        if (Settings.ExpectedClusterId is not { } expected || header is null || header.ClusterId == 0 || header.ClusterId == expected) return;
+        throw new EtcdException(EtcdErrorKind.ClusterMismatch, GrpcStatusCode.FailedPrecondition,
+            $"{Endpoint.GetLeftPart(UriPartial.Authority)} belongs to cluster {MemberId.Format(header.ClusterId)}, not to cluster {MemberId.Format(expected)} that was expected: "
+            + "an object piped from one cluster, or a connection made to it, met the endpoints of another. Nothing was changed. Pass -Connection or -Endpoint for the cluster you mean.",
+            endpoint: Endpoint, method: method);
     }
 
     private static bool IsStaleToken(EtcdException e) => e.ServerError is EtcdServerError.InvalidAuthToken or EtcdServerError.AuthOldRevision;

@@ -23,6 +23,9 @@ public sealed class EtcdCluster : IDisposable
 
     public EtcdConnectionSettings Settings { get; }
 
+    /// <summary>The cluster ID the last member list reported; 0 before one was read.</summary>
+    public ulong ClusterId { get; internal set; }
+
     /// <summary>The endpoints given in the settings (not necessarily every member).</summary>
     public IReadOnlyList<Uri> Endpoints => _endpoints;
 

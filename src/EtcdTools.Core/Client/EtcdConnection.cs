@@ -8,7 +8,8 @@ public sealed class EtcdConnection
 {
     public EtcdConnection(EtcdConnectionSettings settings, ulong clusterId, int memberCount, string source)
     {
-        _settings = settings;
+        // Every later use checks that the endpoints still answer as this cluster.
+        _settings = settings with { ExpectedClusterId = clusterId };
         ClusterId = MemberId.Format(clusterId);
         MemberCount = memberCount;
         Source = source;

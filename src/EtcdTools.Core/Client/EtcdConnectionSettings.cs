@@ -48,6 +48,13 @@ public sealed record EtcdConnectionSettings
     public TimeSpan DialTimeout { get; init; } = DefaultDialTimeout;
     public TimeSpan CommandTimeout { get; init; } = DefaultCommandTimeout;
 
+    /// <summary>
+    /// The cluster these settings must reach, when known (a connection made earlier, an object piped
+    /// from a cluster): an answer from any other cluster fails with <see cref="EtcdErrorKind.ClusterMismatch"/>,
+    /// so a runbook never acts on the wrong cluster. Null checks nothing.
+    /// </summary>
+    public ulong? ExpectedClusterId { get; init; }
+
     /// <summary>How members are reached; null dials their client URLs over TCP.</summary>
     public IEndpointConnector? Connector { get; init; }
 

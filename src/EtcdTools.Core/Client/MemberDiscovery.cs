@@ -81,7 +81,11 @@ public static class MemberDiscovery
                 var done = await Task.WhenAny(pending).ConfigureAwait(false);
                 pending.Remove(done);
                 var (endpoint, list, error) = await done.ConfigureAwait(false);
-                if (list is not null) return new MemberDiscoveryResult(list, endpoint, failures);
+                if (list is not null)
+                {
+                    cluster.ClusterId = list.Header?.ClusterId ?? 0;
+                    return new MemberDiscoveryResult(list, endpoint, failures);
+                }
                 if (error is not null) failures.Add(error);
             }
         }

@@ -1,4 +1,6 @@
 using EtcdTools.Client;
+using EtcdTools.Metrics;
+using EtcdTools.Protocol;
 using EtcdTools.Protocol.Etcdserverpb;
 
 namespace EtcdTools.Health;
@@ -34,7 +36,7 @@ public static class EtcdClusterInspector
             observations.Add(result.Value ?? new MemberObservation
             {
                 Member = result.Member,
-                Health = EtcdHealthProbe.Unreachable(result.Member, result.Endpoint, result.Error!, result.Took).Health,
+                Health = EtcdHealthProbe.Unreachable(result.Member, cluster.ClusterId, result.Endpoint, result.Error!, result.Took).Health,
                 StatusError = result.Error,
                 MemberListError = result.Error,
             });
@@ -55,7 +57,7 @@ public static class EtcdClusterInspector
     private static async Task<MemberObservation> ObserveAsync(EtcdCluster cluster, EtcdClient client, Member member, MemberMetricsReader metrics,
         TimeSpan limit, CancellationToken deadline, CancellationToken cancellationToken)
     {
-        var health = EtcdHealthProbe.ProbeMemberAsync(client, member, limit, deadline, cancellationToken);
+        var health = EtcdHealthProbe.ProbeMemberAsync(client, member, cluster.ClusterId, limit, deadline, cancellationToken);
         var status = Guard(member, client.Endpoint, limit, () => client.StatusAsync(timeout: limit, cancellationToken: deadline), cancellationToken);
         var list = Guard(member, client.Endpoint, limit, () => client.MemberListAsync(timeout: limit, cancellationToken: deadline), cancellationToken);
         var quota = metrics.ReadQuotaAsync(client.Endpoint, deadline);
@@ -76,7 +78,7 @@ public static class EtcdClusterInspector
             StatusError = statusError,
             MemberList = list.Result.Value,
             MemberListError = list.Result.Error,
-            QuotaBytes = (statusValue is null ? null : StatusAlarms.QuotaFromStatus(statusValue)) ?? quota.Result,
+            QuotaBytes = (statusValue is null ? null : StatusQuota.Read(statusValue)) ?? quota.Result,
             ServerCertificate = certificate.Result.Value,
             ServerCertificateError = certificate.Result.Error,
         };

@@ -27,10 +27,10 @@ public static class EtcdHealthProbe
     {
         var limit = timeout ?? cluster.Settings.CommandTimeout;
         await foreach (var result in cluster.ForEachMemberAsync(members,
-                           (client, member, deadline) => ProbeMemberAsync(client, member, limit, deadline, cancellationToken),
+                           (client, member, deadline) => ProbeMemberAsync(client, member, cluster.ClusterId, limit, deadline, cancellationToken),
                            limit, cancellationToken).ConfigureAwait(false))
         {
-            var outcome = result.Value ?? Unreachable(result.Member, result.Endpoint, result.Error!, result.Took);
+            var outcome = result.Value ?? Unreachable(result.Member, cluster.ClusterId, result.Endpoint, result.Error!, result.Took);
             yield return new MemberReport<EtcdMemberHealth>(outcome.Health, outcome.Error);
         }
     }
@@ -46,7 +46,7 @@ public static class EtcdHealthProbe
         }, failure));
 
     /// <summary>One member's probe; never throws but for the caller's cancellation.</summary>
-    internal static async Task<HealthProbeOutcome> ProbeMemberAsync(EtcdClient client, Member member, TimeSpan limit,
+    internal static async Task<HealthProbeOutcome> ProbeMemberAsync(EtcdClient client, Member member, ulong clusterId, TimeSpan limit,
         CancellationToken deadline, CancellationToken cancellationToken)
     {
         var learner = member.IsLearner;
@@ -81,20 +81,20 @@ public static class EtcdHealthProbe
                     alarms = null;
                 }
             }
-            return Judge(member, client.Endpoint, took, alarms);
+            return Judge(member, clusterId, client.Endpoint, took, alarms);
         }
         catch (EtcdException e)
         {
-            return Unreachable(member, client.Endpoint, e, watch.Elapsed);
+            return Unreachable(member, clusterId, client.Endpoint, e, watch.Elapsed);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return Unreachable(member, client.Endpoint, TimedOut(member, client.Endpoint, limit, e), watch.Elapsed);
+            return Unreachable(member, clusterId, client.Endpoint, TimedOut(member, client.Endpoint, limit, e), watch.Elapsed);
         }
     }
 
     /// <summary>Healthy unless a NOSPACE or CORRUPT alarm is active for the member.</summary>
-    internal static HealthProbeOutcome Judge(Member member, Uri endpoint, TimeSpan took, IReadOnlyList<AlarmMember>? alarms)
+    internal static HealthProbeOutcome Judge(Member member, ulong clusterId, Uri endpoint, TimeSpan took, IReadOnlyList<AlarmMember>? alarms)
     {
         var own = (alarms ?? []).Where(a => a.MemberID == member.ID && a.Alarm != AlarmType.None).Select(a => a.Alarm).Distinct().ToList();
         var blocking = own.Where(a => a is AlarmType.Nospace or AlarmType.Corrupt).ToList();
@@ -111,6 +111,7 @@ public static class EtcdHealthProbe
         var health = new EtcdMemberHealth
         {
             MemberId = MemberId.Format(member.ID),
+            ClusterId = MemberId.Format(clusterId),
             Name = member.Name,
             Endpoint = endpoint.GetLeftPart(UriPartial.Authority),
             Healthy = error is null,
@@ -123,10 +124,11 @@ public static class EtcdHealthProbe
         return new HealthProbeOutcome(health, alarms, error);
     }
 
-    internal static HealthProbeOutcome Unreachable(Member member, Uri? endpoint, EtcdException error, TimeSpan took) =>
+    internal static HealthProbeOutcome Unreachable(Member member, ulong clusterId, Uri? endpoint, EtcdException error, TimeSpan took) =>
         new(new EtcdMemberHealth
         {
             MemberId = MemberId.Format(member.ID),
+            ClusterId = MemberId.Format(clusterId),
             Name = member.Name,
             Endpoint = endpoint?.GetLeftPart(UriPartial.Authority),
             Healthy = false,

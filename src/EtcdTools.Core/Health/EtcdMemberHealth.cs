@@ -9,6 +9,9 @@ public sealed class EtcdMemberHealth
     /// <summary>The member ID in hex; empty when the member list itself could not be read and only the endpoint is known.</summary>
     public string MemberId { get; init; } = "";
 
+    /// <summary>The member's cluster in hex (binds to -ClusterId, so piped objects reach only their own cluster); empty when unknown.</summary>
+    public string ClusterId { get; init; } = "";
+
     public string Name { get; init; } = "";
 
     /// <summary>The client URL probed (binds to -Endpoint of other cmdlets).</summary>

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using EtcdTools.Client;
+using EtcdTools.Metrics;
+using EtcdTools.Protocol;
 using EtcdTools.Protocol.Etcdserverpb;
 
 namespace EtcdTools.Health;
@@ -26,7 +28,7 @@ public static class EtcdMemberInventory
                            try
                            {
                                var status = await client.StatusAsync(timeout: limit, cancellationToken: deadline).ConfigureAwait(false);
-                               return (Status: status, Quota: StatusAlarms.QuotaFromStatus(status) ?? await quota.ConfigureAwait(false));
+                               return (Status: status, Quota: StatusQuota.Read(status) ?? await quota.ConfigureAwait(false));
                            }
                            finally
                            {

@@ -6,6 +6,9 @@ public sealed class EtcdAlarm
     /// <summary>The member's ID in hex, as etcdctl prints it.</summary>
     public string MemberId { get; init; } = "";
 
+    /// <summary>The member's cluster in hex (binds to -ClusterId, so piped objects reach only their own cluster); empty when unknown.</summary>
+    public string ClusterId { get; init; } = "";
+
     /// <summary>The member's name; empty when the member is no longer in the member list.</summary>
     public string MemberName { get; init; } = "";
 

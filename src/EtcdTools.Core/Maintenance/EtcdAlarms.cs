@@ -1,5 +1,6 @@
 using EtcdTools.Client;
-using EtcdTools.Health;
+using EtcdTools.Metrics;
+using EtcdTools.Protocol;
 using EtcdTools.Protocol.Etcdserverpb;
 
 namespace EtcdTools.Maintenance;
@@ -70,7 +71,7 @@ public static class EtcdAlarms
         var response = await cluster.InvokeAsync((client, ct) => client.AlarmDisarmAsync(memberId, type, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
         return response.Alarms
             .Where(a => a.Alarm != AlarmType.None)
-            .Select(a => new EtcdAlarm { MemberId = MemberId.Format(a.MemberID), MemberName = alarm.MemberName, Endpoint = alarm.Endpoint, Alarm = FormatAlarmType(a.Alarm) })
+            .Select(a => new EtcdAlarm { MemberId = MemberId.Format(a.MemberID), ClusterId = alarm.ClusterId, MemberName = alarm.MemberName, Endpoint = alarm.Endpoint, Alarm = FormatAlarmType(a.Alarm) })
             .ToList();
     }
 
@@ -87,7 +88,7 @@ public static class EtcdAlarms
         await foreach (var result in cluster.ForEachMemberAsync(members.Members, async (client, member, ct) =>
         {
             var status = await client.StatusAsync(cancellationToken: ct).ConfigureAwait(false);
-            var quota = StatusAlarms.QuotaFromStatus(status) ?? await metrics.ReadQuotaAsync(client.Endpoint, ct).ConfigureAwait(false);
+            var quota = StatusQuota.Read(status) ?? await metrics.ReadQuotaAsync(client.Endpoint, ct).ConfigureAwait(false);
             return (status.DbSize, Quota: quota);
         }, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -127,6 +128,7 @@ public static class EtcdAlarms
         return new EtcdAlarm
         {
             MemberId = MemberId.Format(alarm.MemberID),
+            ClusterId = MemberId.Format(cluster.ClusterId),
             MemberName = member?.Name ?? "",
             Endpoint = member is null ? null : cluster.PreferredClientUrl(member)?.GetLeftPart(UriPartial.Authority),
             Alarm = FormatAlarmType(alarm.Alarm),

@@ -4,6 +4,9 @@ namespace EtcdTools.Maintenance;
 public sealed class EtcdMemberHash
 {
     public string MemberId { get; init; } = "";
+    /// <summary>The member's cluster in hex (binds to -ClusterId, so piped objects reach only their own cluster); empty when unknown.</summary>
+    public string ClusterId { get; init; } = "";
+
     public string Name { get; init; } = "";
     public string? Endpoint { get; init; }
 

@@ -95,6 +95,7 @@ public static class HashComparison
             .Select(a => new EtcdMemberHash
             {
                 MemberId = MemberId.Format(a.Member.ID),
+                ClusterId = MemberId.Format(members.Header.ClusterId),
                 Name = a.Member.Name,
                 Endpoint = FormatEndpoint(a.Endpoint),
                 Revision = fixedRevision,

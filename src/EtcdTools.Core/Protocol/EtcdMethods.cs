@@ -22,8 +22,6 @@ public static class EtcdMethods
 
     public static readonly GrpcMethod<LeaseGrantRequest, LeaseGrantResponse> LeaseGrant = new(Lease, "LeaseGrant", LeaseGrantResponse.Parser);
     public static readonly GrpcMethod<LeaseRevokeRequest, LeaseRevokeResponse> LeaseRevoke = new(Lease, "LeaseRevoke", LeaseRevokeResponse.Parser);
-    public static readonly GrpcMethod<LeaseKeepAliveRequest, LeaseKeepAliveResponse> LeaseKeepAlive = new(Lease, "LeaseKeepAlive", LeaseKeepAliveResponse.Parser);
-    public static readonly GrpcMethod<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse> LeaseTimeToLive = new(Lease, "LeaseTimeToLive", LeaseTimeToLiveResponse.Parser);
 
     public static readonly GrpcMethod<MemberAddRequest, MemberAddResponse> MemberAdd = new(Cluster, "MemberAdd", MemberAddResponse.Parser);
     public static readonly GrpcMethod<MemberRemoveRequest, MemberRemoveResponse> MemberRemove = new(Cluster, "MemberRemove", MemberRemoveResponse.Parser);
@@ -34,13 +32,11 @@ public static class EtcdMethods
     public static readonly GrpcMethod<AlarmRequest, AlarmResponse> Alarm = new(Maintenance, "Alarm", AlarmResponse.Parser);
     public static readonly GrpcMethod<StatusRequest, StatusResponse> Status = new(Maintenance, "Status", StatusResponse.Parser);
     public static readonly GrpcMethod<DefragmentRequest, DefragmentResponse> Defragment = new(Maintenance, "Defragment", DefragmentResponse.Parser);
-    public static readonly GrpcMethod<HashRequest, HashResponse> Hash = new(Maintenance, "Hash", HashResponse.Parser);
     public static readonly GrpcMethod<HashKVRequest, HashKVResponse> HashKV = new(Maintenance, "HashKV", HashKVResponse.Parser);
     public static readonly GrpcMethod<SnapshotRequest, SnapshotResponse> Snapshot = new(Maintenance, "Snapshot", SnapshotResponse.Parser);
     public static readonly GrpcMethod<MoveLeaderRequest, MoveLeaderResponse> MoveLeader = new(Maintenance, "MoveLeader", MoveLeaderResponse.Parser);
 
     public static readonly GrpcMethod<AuthEnableRequest, AuthEnableResponse> AuthEnable = new(Auth, "AuthEnable", AuthEnableResponse.Parser);
-    public static readonly GrpcMethod<AuthDisableRequest, AuthDisableResponse> AuthDisable = new(Auth, "AuthDisable", AuthDisableResponse.Parser);
     public static readonly GrpcMethod<AuthenticateRequest, AuthenticateResponse> Authenticate = new(Auth, "Authenticate", AuthenticateResponse.Parser);
     public static readonly GrpcMethod<AuthUserAddRequest, AuthUserAddResponse> UserAdd = new(Auth, "UserAdd", AuthUserAddResponse.Parser);
     public static readonly GrpcMethod<AuthUserGrantRoleRequest, AuthUserGrantRoleResponse> UserGrantRole = new(Auth, "UserGrantRole", AuthUserGrantRoleResponse.Parser);

@@ -1,10 +1,6 @@
-using System.Collections.Concurrent;
 using System.Collections.ObjectModel;
-using System.ComponentModel;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text.Json;
 using EtcdTools.Client;
 
 namespace EtcdTools.Sandbox;
@@ -23,37 +19,13 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     /// <summary>Common name of the sandbox's client certificate (etcd's user name for it once auth is enabled).</summary>
     public const string ClientCommonName = "sandbox-client";
 
+    // Start-ups lost to a port taken between our probe and etcd's bind are retried on new ports.
     private const int StartAttempts = 3;
-    private static readonly TimeSpan HealthRequestTimeout = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan HealthPollInterval = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan ExitWaitLimit = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan ExecWaitLimit = TimeSpan.FromSeconds(5);
-
-    // NOSPACE is excluded: a full backend still serves reads and is a state tests provoke on purpose;
-    // without the exclusion a member of a NOSPACE cluster could never be restarted "ready".
-    private const string HealthPath = "/health?exclude=NOSPACE";
-
-    // setsid gives etcd its own session (killable by PID alone) and, not being a group leader here, execs
-    // rather than forks; sh then execs etcd with its output appended to the log ($0). So the PID .NET
-    // reports is etcd's own, and etcd's output needs no pump in this process.
-    private const string LaunchScript = "exec \"$@\" </dev/null >>\"$0\" 2>&1";
-
-    // Plain HTTP to the metrics listeners; never through a proxy from the environment.
-    private static readonly HttpClient HealthClient = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        ConnectTimeout = HealthRequestTimeout,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
 
     private readonly EtcdSandboxOptions _options;
     private readonly object _gate = new();
     private readonly string[] _memberNames;
-    private IssuedCertificate[] _serverCertificates = [];
-    private IssuedCertificate? _clientCertificate;
+    private SandboxCertificates? _certificates;
     private EtcdSandboxMember[] _members = [];
     private IReadOnlyList<string> _clientEndpoints = [];
     private int _disposed;
@@ -78,20 +50,23 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
 
     public IReadOnlyList<EtcdSandboxMember> Members { get; private set; } = [];
 
-    /// <summary>Every member's client URL, in member order.</summary>
-    public IReadOnlyList<string> ClientEndpoints => _clientEndpoints;
+    /// <summary>Every member's client URL, in member order (a method: the sandbox's properties stay flat for Export-Csv).</summary>
+    public IReadOnlyList<string> GetClientEndpoints() => _clientEndpoints;
+
+    /// <summary>The cluster's ID in hex, read once the members are up (binds to -ClusterId of the module's cmdlets).</summary>
+    public string ClusterId { get; private set; } = "";
 
     public bool Tls => _options.Tls;
 
     /// <summary>The sandbox's CA (null without TLS): issue more certificates from it, e.g. expired ones.</summary>
-    public CertificateAuthority? CertificateAuthority { get; private set; }
+    public CertificateAuthority? GetCertificateAuthority() => _certificates?.Authority;
 
     /// <summary>PEM of the CA every member and client trusts; null without TLS.</summary>
-    public string? CaCertificatePath => CertificateAuthority?.CertificatePath;
+    public string? CaCertificatePath => _certificates?.Authority.CertificatePath;
 
     /// <summary>PEM client certificate (CN <see cref="ClientCommonName"/>) and its key; null without TLS.</summary>
-    public string? ClientCertificatePath => _clientCertificate?.CertificatePath;
-    public string? ClientKeyPath => _clientCertificate?.KeyPath;
+    public string? ClientCertificatePath => _certificates?.Client.CertificatePath;
+    public string? ClientKeyPath => _certificates?.Client.KeyPath;
 
     /// <summary>
     /// Comma-separated client URLs. With <see cref="CertificatePath"/> and <see cref="KeyPath"/> (and
@@ -135,13 +110,19 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         var etcdPath = EtcdBinary.Locate(options.EtcdPath);
         var name = options.Name ?? "etcd-sandbox-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
 
-        var sandbox = new EtcdSandbox(options, name, CreateSandboxDirectory(options.BaseDirectory, name), etcdPath);
+        var sandbox = new EtcdSandbox(options, name, SandboxDirectory.Create(options.BaseDirectory, name), etcdPath);
         LiveSandboxes.Add(sandbox); // before the first process starts, so none can outlive this process
         try
         {
             if (options.Tls)
-                sandbox.CreateCertificates();
+                sandbox._certificates = SandboxCertificates.Create(name, sandbox.Directory, sandbox._memberNames, options.AdvertisedClientUrls);
             await sandbox.LaunchAsync(cancellationToken).ConfigureAwait(false);
+            // Healthy members answer at once; the ready timeout only allows for a loaded machine.
+            using (var cluster = new EtcdCluster(sandbox.ConnectionSettings with { DialTimeout = options.ReadyTimeout, CommandTimeout = options.ReadyTimeout }))
+            {
+                var members = await cluster.GetMembersAsync(cancellationToken).ConfigureAwait(false);
+                sandbox.ClusterId = MemberId.Format(members.Header.ClusterId);
+            }
             return sandbox;
         }
         catch
@@ -159,14 +140,14 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     {
         ThrowIfDisposed();
         var expected = _members.Where(m => !m.StopRequested && !m.IsSuspended).ToArray();
-        return WaitHealthyAsync(expected, timeout ?? _options.ReadyTimeout, cancellationToken);
+        return MemberHealthProbe.WaitHealthyAsync(expected, timeout ?? _options.ReadyTimeout, cancellationToken);
     }
 
     /// <summary>Waits until one member reports healthy. A member whose peers are all down never does.</summary>
     public Task WaitMemberReadyAsync(int index, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return WaitHealthyAsync([GetMember(index)], timeout ?? _options.ReadyTimeout, cancellationToken);
+        return MemberHealthProbe.WaitHealthyAsync([GetMember(index)], timeout ?? _options.ReadyTimeout, cancellationToken);
     }
 
     /// <summary>
@@ -176,7 +157,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     public async Task<bool> IsMemberHealthyAsync(int index, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var (healthy, _) = await ProbeHealthAsync(GetMember(index), cancellationToken).ConfigureAwait(false);
+        var (healthy, _) = await MemberHealthProbe.ProbeAsync(GetMember(index), cancellationToken).ConfigureAwait(false);
         return healthy;
     }
 
@@ -192,14 +173,14 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         if (SignalStop(member, ProcessSignals.SigTerm) is not { } process)
             return;
 
-        if (!await WaitForExitAsync(process, StopGracePeriod, cancellationToken).ConfigureAwait(false))
+        if (!await MemberProcesses.WaitForExitAsync(process, StopGracePeriod, cancellationToken).ConfigureAwait(false))
         {
             lock (_gate)
             {
                 if (!process.HasExited)
                     ProcessSignals.Send(member.ProcessId, ProcessSignals.SigKill);
             }
-            await EnsureExitedAsync(member, process).ConfigureAwait(false);
+            await MemberProcesses.EnsureExitedAsync(member, process).ConfigureAwait(false);
         }
         cancellationToken.ThrowIfCancellationRequested();
     }
@@ -211,8 +192,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         var member = GetMember(index);
         if (SignalStop(member, ProcessSignals.SigKill) is not { } process)
             return;
-        if (!process.WaitForExit(ExitWaitLimit))
-            throw new EtcdSandboxException($"Member {member.Name} (PID {member.ProcessId}) did not exit within {ExitWaitLimit.TotalSeconds} s of SIGKILL.");
+        MemberProcesses.EnsureExited(member, process);
     }
 
     /// <summary>
@@ -232,10 +212,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
             ProcessSignals.Send(member.ProcessId, ProcessSignals.SigStop);
             member.IsSuspended = true;
         }
-        // SIGSTOP takes effect asynchronously; wait for the 'T' state so callers can rely on it.
-        var watch = Stopwatch.StartNew();
-        while (ProcessSignals.ReadProcState(member.ProcessId) is not ('T' or null) && watch.Elapsed < TimeSpan.FromSeconds(2))
-            Thread.Sleep(1);
+        MemberProcesses.WaitUntilSuspended(member.ProcessId);
     }
 
     /// <summary>Thaws a member suspended by <see cref="SuspendMember"/> (SIGCONT). Does nothing to a running member.</summary>
@@ -268,7 +245,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
                 throw new InvalidOperationException($"Member {member.Name} is {member.State.ToString().ToLowerInvariant()}; stop or kill it before restarting it.");
             StartProcess(member, "existing");
         }
-        await WaitHealthyAsync([member], _options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+        await MemberHealthProbe.WaitHealthyAsync([member], _options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Kills every member (SIGKILL), waits until they are reaped and deletes the directory.</summary>
@@ -277,7 +254,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         if (!BeginDispose(out var processes))
             return;
         foreach (var process in processes)
-            process.WaitForExit(ExitWaitLimit);
+            process.WaitForExit(MemberProcesses.ExitWaitLimit);
         FinishDispose();
     }
 
@@ -286,7 +263,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     {
         if (!BeginDispose(out var processes))
             return;
-        await Task.WhenAll(processes.Select(p => WaitForExitAsync(p, ExitWaitLimit, CancellationToken.None))).ConfigureAwait(false);
+        await Task.WhenAll(processes.Select(p => MemberProcesses.WaitForExitAsync(p, MemberProcesses.ExitWaitLimit, CancellationToken.None))).ConfigureAwait(false);
         FinishDispose();
     }
 
@@ -305,7 +282,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
                     foreach (var member in _members)
                         StartProcess(member, "new");
                 }
-                await WaitHealthyAsync(_members, _options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+                await MemberHealthProbe.WaitHealthyAsync(_members, _options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (EtcdSandboxException) when (attempt < StartAttempts && _members.Any(m => m.ReadLogTail(50).Contains("address already in use", StringComparison.Ordinal)))
@@ -318,6 +295,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>New members on fresh loopback ports (client, peer, metrics each), each with an empty directory.</summary>
     private void CreateMembers()
     {
         var ports = LoopbackPorts.Allocate(3 * _memberNames.Length);
@@ -339,210 +317,13 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         _clientEndpoints = new ReadOnlyCollection<string>(members.Select(m => m.ClientUrl).ToArray());
     }
 
-    private void CreateCertificates()
-    {
-        CertificateAuthority = CertificateAuthority.Create($"{Name} CA", Path.Combine(Directory, "pki"));
-        _serverCertificates = _memberNames.Select((n, i) => AdvertisedHost(i) is { } host
-            ? System.Net.IPAddress.TryParse(host, out var ip)
-                ? CertificateAuthority.IssueServerCertificate(n, ipAddresses: [ip])
-                : CertificateAuthority.IssueServerCertificate(n, dnsNames: [host])
-            : CertificateAuthority.IssueServerCertificate(n)).ToArray();
-        _clientCertificate = CertificateAuthority.IssueClientCertificate(ClientCommonName, fileName: "client");
-    }
-
-    private string? AdvertisedHost(int index) =>
-        _options.AdvertisedClientUrls is { } urls ? new Uri(urls[index]).IdnHost : null;
-
     /// <summary>Starts one member's etcd; the caller holds <see cref="_gate"/>.</summary>
     private void StartProcess(EtcdSandboxMember member, string initialClusterState)
     {
         // Checked under the gate that disposal's kill-all also takes: a process started now would be missed by it.
         ThrowIfDisposed();
-        var startInfo = new ProcessStartInfo("setsid")
-        {
-            UseShellExecute = false,
-            WorkingDirectory = member.Directory,
-        };
-        foreach (var argument in new[] { "sh", "-c", LaunchScript, member.LogPath, EtcdPath })
-            startInfo.ArgumentList.Add(argument);
-        foreach (var argument in BuildEtcdArguments(member, initialClusterState))
-            startInfo.ArgumentList.Add(argument);
-
-        // etcd reads every ETCD_* variable as a flag, and would clash with ours; ETCDCTL_* has no business there either.
-        foreach (var key in startInfo.Environment.Keys.ToArray())
-            if (key.StartsWith("ETCD_", StringComparison.Ordinal) || key.StartsWith("ETCDCTL_", StringComparison.Ordinal))
-                startInfo.Environment.Remove(key);
-        // etcd 3.4 refuses to run on arm64 unless told that this unsupported platform is intended.
-        if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64)
-            startInfo.Environment["ETCD_UNSUPPORTED_ARCH"] = "arm64";
-
-        File.AppendAllText(member.LogPath, $"=== etcd sandbox: starting {member.Name} (--initial-cluster-state={initialClusterState}) at {DateTimeOffset.Now:O}\n");
-        Process process;
-        try
-        {
-            process = Process.Start(startInfo) ?? throw new EtcdSandboxException($"Could not start member {member.Name}.");
-        }
-        catch (Win32Exception e)
-        {
-            throw new EtcdSandboxException(
-                $"Could not run 'setsid' (util-linux), which starts each etcd member in its own session: {e.Message}", e);
-        }
-        member.Attach(process);
-        WaitUntilEtcdIsExeced(member, process);
-    }
-
-    /// <summary>Makes sure the PID is etcd's own (setsid and sh exec'd), so signals reach etcd and nothing else.</summary>
-    private void WaitUntilEtcdIsExeced(EtcdSandboxMember member, Process process)
-    {
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            if (process.HasExited)
-                throw new EtcdSandboxException(
-                    $"etcd member {member.Name} exited at once with code {process.ExitCode}.", member.Name, member.ReadLogTail());
-            var argumentZero = ProcessSignals.ReadArgumentZero(process.Id);
-            if (argumentZero == EtcdPath)
-                return;
-            if (watch.Elapsed > ExecWaitLimit)
-            {
-                ProcessSignals.Send(process.Id, ProcessSignals.SigKill);
-                process.WaitForExit(ExitWaitLimit);
-                throw new EtcdSandboxException(
-                    $"PID {process.Id} runs '{argumentZero}', not {EtcdPath}: setsid forked instead of exec'ing, so member {member.Name} could not be controlled by PID.");
-            }
-            Thread.Sleep(2);
-        }
-    }
-
-    private List<string> BuildEtcdArguments(EtcdSandboxMember member, string initialClusterState)
-    {
-        var arguments = new List<string>
-        {
-            $"--name={member.Name}",
-            $"--data-dir={member.DataDirectory}",
-            $"--listen-client-urls={member.ClientUrl}",
-            $"--advertise-client-urls={_options.AdvertisedClientUrls?[member.Index] ?? member.ClientUrl}",
-            $"--listen-peer-urls={member.PeerUrl}",
-            $"--initial-advertise-peer-urls={member.PeerUrl}",
-            $"--initial-cluster={string.Join(',', _members.Select(m => $"{m.Name}={m.PeerUrl}"))}",
-            $"--initial-cluster-token={Name}",
-            $"--initial-cluster-state={initialClusterState}",
-            $"--listen-metrics-urls={member.MetricsUrl}",
-        };
-        if (Tls)
-        {
-            var server = _serverCertificates[member.Index];
-            arguments.AddRange(
-            [
-                $"--cert-file={server.CertificatePath}",
-                $"--key-file={server.KeyPath}",
-                "--client-cert-auth=true",
-                $"--trusted-ca-file={server.CaCertificatePath}",
-                $"--peer-cert-file={server.CertificatePath}",
-                $"--peer-key-file={server.KeyPath}",
-                "--peer-client-cert-auth=true",
-                $"--peer-trusted-ca-file={server.CaCertificatePath}",
-            ]);
-        }
-        if (_options.QuotaBackendBytes is { } quota)
-            arguments.Add($"--quota-backend-bytes={quota}");
-        if (_options.HeartbeatInterval is { } heartbeat)
-            arguments.Add($"--heartbeat-interval={(long)heartbeat.TotalMilliseconds}");
-        if (_options.ElectionTimeout is { } election)
-            arguments.Add($"--election-timeout={(long)election.TotalMilliseconds}");
-        arguments.AddRange(_options.ExtraArguments);
-        return arguments;
-    }
-
-    private static async Task WaitHealthyAsync(IReadOnlyList<EtcdSandboxMember> members, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var watch = Stopwatch.StartNew();
-        var pending = members.ToList();
-        var lastDetail = new Dictionary<EtcdSandboxMember, string>();
-        while (pending.Count > 0)
-        {
-            foreach (var member in pending)
-            {
-                if (member.Process is { HasExited: true } exited && !member.StopRequested)
-                    throw new EtcdSandboxException(
-                        $"etcd member {member.Name} exited with code {exited.ExitCode} before it was healthy.", member.Name, member.ReadLogTail());
-            }
-
-            var probes = await Task.WhenAll(pending.Select(m => ProbeHealthAsync(m, cancellationToken))).ConfigureAwait(false);
-            for (var i = pending.Count - 1; i >= 0; i--)
-            {
-                if (probes[i].Healthy)
-                    pending.RemoveAt(i);
-                else
-                    lastDetail[pending[i]] = probes[i].Detail;
-            }
-            if (pending.Count == 0)
-                return;
-
-            if (watch.Elapsed >= timeout)
-            {
-                var first = pending[0];
-                var names = string.Join(", ", pending.Select(m => m.Name));
-                throw new EtcdSandboxException(
-                    $"etcd member(s) {names} not healthy within {timeout.TotalSeconds:0.#} s; {first.Name}'s last /health: {lastDetail[first]}.",
-                    first.Name, first.ReadLogTail());
-            }
-            await Task.Delay(HealthPollInterval, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task<(bool Healthy, string Detail)> ProbeHealthAsync(EtcdSandboxMember member, CancellationToken cancellationToken)
-    {
-        using var requestLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        requestLimit.CancelAfter(HealthRequestTimeout);
-        try
-        {
-            using var response = await HealthClient.GetAsync(member.MetricsUrl + HealthPath, requestLimit.Token).ConfigureAwait(false);
-            var body = (await response.Content.ReadAsStringAsync(requestLimit.Token).ConfigureAwait(false)).Trim();
-            using var json = JsonDocument.Parse(body);
-            var healthy = json.RootElement.ValueKind == JsonValueKind.Object
-                && json.RootElement.TryGetProperty("health", out var health)
-                && health.ValueKind switch
-                {
-                    JsonValueKind.String => health.GetString() == "true",
-                    JsonValueKind.True => true,
-                    _ => false,
-                };
-            return (healthy && response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode} {body}");
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return (false, $"no answer within {HealthRequestTimeout.TotalSeconds} s");
-        }
-        catch (HttpRequestException e)
-        {
-            return (false, e.Message);
-        }
-        catch (JsonException)
-        {
-            return (false, "an answer that is not JSON");
-        }
-    }
-
-    private static async Task<bool> WaitForExitAsync(Process process, TimeSpan limit, CancellationToken cancellationToken)
-    {
-        using var waitLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        waitLimit.CancelAfter(limit);
-        try
-        {
-            await process.WaitForExitAsync(waitLimit.Token).ConfigureAwait(false);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return process.HasExited;
-        }
-    }
-
-    private static async Task EnsureExitedAsync(EtcdSandboxMember member, Process process)
-    {
-        if (!await WaitForExitAsync(process, ExitWaitLimit, CancellationToken.None).ConfigureAwait(false))
-            throw new EtcdSandboxException($"Member {member.Name} (PID {member.ProcessId}) did not exit within {ExitWaitLimit.TotalSeconds} s of SIGKILL.");
+        var arguments = EtcdMemberArguments.Build(member, _members, Name, initialClusterState, _certificates?.ServerCertificate(member.Index), _options);
+        MemberProcesses.Start(member, EtcdPath, arguments, initialClusterState);
     }
 
     /// <summary>SIGKILLs every live member; returns their processes to wait on.</summary>
@@ -566,7 +347,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     }
 
     private async Task KillAllAsync() =>
-        await Task.WhenAll(SignalKillAll().Select(p => WaitForExitAsync(p, ExitWaitLimit, CancellationToken.None))).ConfigureAwait(false);
+        await Task.WhenAll(SignalKillAll().Select(p => MemberProcesses.WaitForExitAsync(p, MemberProcesses.ExitWaitLimit, CancellationToken.None))).ConfigureAwait(false);
 
     private bool BeginDispose(out List<Process> processes)
     {
@@ -581,30 +362,9 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     {
         foreach (var member in _members)
             member.Release();
-        CertificateAuthority?.Dispose();
-        DeleteDirectory();
+        _certificates?.Dispose();
+        SandboxDirectory.Delete(Directory);
         LiveSandboxes.Remove(this);
-    }
-
-    private void DeleteDirectory()
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                if (System.IO.Directory.Exists(Directory))
-                    System.IO.Directory.Delete(Directory, recursive: true);
-                return;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException && attempt < 5)
-            {
-                Thread.Sleep(50 * attempt);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return; // Best effort: disposal must not throw; the directory is under temp.
-            }
-        }
     }
 
     /// <summary>
@@ -636,40 +396,4 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static string CreateSandboxDirectory(string? baseDirectory, string name)
-    {
-        var parent = Path.GetFullPath(baseDirectory ?? Path.GetTempPath());
-        System.IO.Directory.CreateDirectory(parent);
-        var path = Path.Combine(parent, name);
-        for (var suffix = 2; System.IO.Directory.Exists(path) || File.Exists(path); suffix++)
-            path = Path.Combine(parent, $"{name}-{suffix}");
-        // Owner-only: it holds private keys.
-        System.IO.Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
-    }
-
-    /// <summary>Every sandbox not yet disposed, killed when the process exits so no etcd outlives its host.</summary>
-    private static class LiveSandboxes
-    {
-        private static readonly ConcurrentDictionary<EtcdSandbox, byte> Sandboxes = new();
-
-        static LiveSandboxes() => AppDomain.CurrentDomain.ProcessExit += (_, _) => DisposeAll();
-
-        public static void Add(EtcdSandbox sandbox) => Sandboxes.TryAdd(sandbox, 0);
-
-        public static void Remove(EtcdSandbox sandbox) => Sandboxes.TryRemove(sandbox, out _);
-
-        public static IReadOnlyList<EtcdSandbox> All => Sandboxes.Keys.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
-
-        private static void DisposeAll()
-        {
-            foreach (var sandbox in Sandboxes.Keys)
-            {
-                try { sandbox.Dispose(); }
-                catch (Exception) { } // keep killing the others
-            }
-        }
-    }
 }

@@ -8,12 +8,11 @@ namespace EtcdTools.Sandbox;
 /// </summary>
 internal static class ProcessSignals
 {
+    // Linux's numbers (SIGSTOP and SIGCONT differ on the BSDs): a sandbox refuses to start elsewhere.
     public const int SigKill = 9;
     public const int SigTerm = 15;
-
-    // SIGSTOP and SIGCONT differ between Linux (19, 18) and the BSDs/macOS (17, 19).
-    public static int SigStop => OperatingSystem.IsLinux() ? 19 : 17;
-    public static int SigContinue => OperatingSystem.IsLinux() ? 18 : 19;
+    public const int SigStop = 19;
+    public const int SigContinue = 18;
 
     private const int NoSuchProcess = 3; // ESRCH
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Maintenance;
 
@@ -22,6 +23,7 @@ public sealed class ClearEtcdAlarmCommand : EtcdCmdlet
     /// <summary>Only alarms raised by these members (hex ID or name).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(MemberCompleter))]
     public string[]? MemberId { get; set; }
 
     /// <summary>Only these kinds of alarm.</summary>
@@ -45,14 +47,15 @@ public sealed class ClearEtcdAlarmCommand : EtcdCmdlet
         var target = members is null ? null : string.Join(",", members);
         IReadOnlyList<EtcdAlarm> selected = [];
         IReadOnlyList<MemberBackendUsage> usage = [];
-        Run(async (_, ct) =>
+        if (!Run(async (_, ct) =>
         {
             var alarms = await EtcdAlarms.ListAsync(cluster, ct).ConfigureAwait(false);
             selected = await EtcdAlarms.SelectAsync(cluster, alarms, members, kinds, ct).ConfigureAwait(false);
             // Read before disarming: a backend still at its quota brings NOSPACE straight back.
             if (selected.Any(a => a.Alarm == EtcdAlarms.NoSpace))
                 usage = await EtcdAlarms.ReadBackendUsageAsync(cluster, ct).ConfigureAwait(false);
-        }, target);
+        }, target))
+            return;
 
         if (selected.Count == 0)
         {
@@ -80,11 +83,11 @@ public sealed class ClearEtcdAlarmCommand : EtcdCmdlet
                 var cleared = await EtcdAlarms.DisarmAsync(cluster, alarm, ct).ConfigureAwait(false);
                 if (cleared.Count == 0)
                 {
-                    output.WriteVerbose($"{alarm} was no longer active.");
+                    await output.WriteVerboseAsync($"{alarm} was no longer active.");
                     continue;
                 }
-                output.WriteVerbose($"Disarmed {alarm}.");
-                if (PassThru) output.WriteObject(alarm);
+                await output.WriteVerboseAsync($"Disarmed {alarm}.");
+                if (PassThru) await output.WriteObjectAsync(alarm);
             }
             if (!approved.Any(a => a.Alarm == EtcdAlarms.NoSpace)) return;
             foreach (var member in usage)
@@ -92,7 +95,7 @@ public sealed class ClearEtcdAlarmCommand : EtcdCmdlet
                 var name = member.MemberName.Length > 0 ? $"{member.MemberName} ({member.MemberId})" : member.MemberId;
                 if (member.WillRearmNoSpace)
                 {
-                    output.WriteWarning(
+                    await output.WriteWarningAsync(
                         $"Member {name}'s backend is {FormatBytes(member.DbSizeBytes!.Value)}, {member.QuotaRatio!.Value.ToString("P0", CultureInfo.InvariantCulture)} of its {FormatBytes(member.QuotaBytes!.Value)} quota: " +
                         (member.QuotaRatio >= 1
                             ? "etcd raises NOSPACE again on the next write. "
@@ -101,7 +104,7 @@ public sealed class ClearEtcdAlarmCommand : EtcdCmdlet
                 }
                 else if (member.Error is not null)
                 {
-                    output.WriteVerbose($"Could not check whether member {name} is still at its quota: {member.Error}");
+                    await output.WriteVerboseAsync($"Could not check whether member {name} is still at its quota: {member.Error}");
                 }
             }
         }, target);

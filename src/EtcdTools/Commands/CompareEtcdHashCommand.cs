@@ -26,18 +26,18 @@ public sealed class CompareEtcdHashCommand : EtcdCmdlet
         Run(async (output, ct) =>
         {
             var result = await HashComparison.CompareAsync(cluster, revision, cancellationToken: ct).ConfigureAwait(false);
-            output.WriteVerbose($"Compared {result.Hashes.Count} member hash(es) at revision {result.Revision}.");
+            await output.WriteVerboseAsync($"Compared {result.Hashes.Count} member hash(es) at revision {result.Revision}.");
             foreach (var hash in result.Hashes)
-                output.WriteObject(hash);
+                await output.WriteObjectAsync(hash);
             foreach (var failure in result.Failures)
-                output.WriteError(ErrorFor(failure.Error, failure.Name.Length > 0 ? failure.Name : failure.MemberId));
+                await output.WriteErrorAsync(failure.Error, failure.Name.Length > 0 ? failure.Name : failure.MemberId);
             if (result.DescribeMismatch() is { } mismatch)
             {
-                output.WriteError(EtcdErrorRecords.Create(new InvalidDataException(mismatch), "EtcdHashMismatch", ErrorCategory.InvalidData, result.Revision));
+                await output.WriteErrorAsync(EtcdErrorRecords.Create(new InvalidDataException(mismatch), "EtcdHashMismatch", ErrorCategory.InvalidData, result.Revision));
             }
             else if (result.Hashes.Count == 1)
             {
-                output.WriteWarning($"Only member {result.Hashes[0].Name} answered: there was nothing to compare its hash with.");
+                await output.WriteWarningAsync($"Only member {result.Hashes[0].Name} answered: there was nothing to compare its hash with.");
             }
         }, revision == 0 ? null : revision);
     }

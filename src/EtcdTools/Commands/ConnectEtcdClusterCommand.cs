@@ -6,7 +6,8 @@ namespace EtcdTools.Commands;
 
 /// <summary>
 /// Checks a connection (it lists the members) and keeps it for the session, so later cmdlets
-/// need no connection parameters. Takes parameters, a sandbox from the pipeline, or ETCDCTL_*.
+/// need no connection parameters; with -PassThru also returns it, for runbooks that hold several
+/// clusters at once (-Connection). Takes parameters, a sandbox from the pipeline, or ETCDCTL_*.
 /// </summary>
 [Cmdlet(VerbsCommunications.Connect, "EtcdCluster")]
 [OutputType(typeof(EtcdConnection))]
@@ -18,18 +19,15 @@ public sealed class ConnectEtcdClusterCommand : EtcdCmdlet
 
     protected override void ProcessRecord()
     {
-        // A new connection: built from the parameters (or the piped object), else ETCDCTL_*, else
-        // the default endpoint, never on top of the session's connection it is about to replace.
-        var settings = ResolveSettings(newConnection: true);
-        var source = DescribeSettingsSource(newConnection: true);
+        // A new connection: built from the parameters (or the piped object), else -Connection, else
+        // ETCDCTL_*, else the default endpoint, never on top of the session's connection it replaces.
+        var settings = ResolveSettings(out var source, newConnection: true);
         EtcdConnection? connection = null;
-        Run(async (_, ct) => connection = await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false),
-            string.Join(",", settings.Endpoints));
+        if (!Run(async (_, ct) => connection = await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false), string.Join(",", settings.Endpoints)))
+            return;
 
-        // Here, on the pipeline thread: the session's connection is kept per runspace, and the
-        // runspace (Runspace.DefaultRunspace) is thread-static, so it is unknown on the thread pool
-        // where Run's work runs. Set before -PassThru writes, so a cmdlet downstream already sees it.
-        SessionConnection.Set(connection!);
+        // Set before -PassThru writes, so a cmdlet downstream already sees it.
+        Session.Connection = connection;
         WriteVerbose($"Connected to {connection}.");
         if (PassThru) WriteObject(connection);
     }

@@ -1,12 +1,13 @@
 using System.Management.Automation;
+using EtcdTools.Client;
 using EtcdTools.Framework;
 
 namespace EtcdTools.Commands;
 
 /// <summary>Forgets the session's connection; later cmdlets fall back to ETCDCTL_* or the default endpoint.</summary>
 [Cmdlet(VerbsCommunications.Disconnect, "EtcdCluster")]
-[OutputType(typeof(EtcdTools.Client.EtcdConnection))]
-public sealed class DisconnectEtcdClusterCommand : PSCmdlet
+[OutputType(typeof(EtcdConnection))]
+public sealed class DisconnectEtcdClusterCommand : EtcdToolsCmdlet
 {
     /// <summary>Emit the connection that was removed.</summary>
     [Parameter]
@@ -14,7 +15,9 @@ public sealed class DisconnectEtcdClusterCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        var old = SessionConnection.Clear();
+        var session = EtcdSession.Of(this);
+        var old = session.Connection;
+        session.Connection = null;
         if (old is null) WriteVerbose("There was no session connection.");
         else if (PassThru) WriteObject(old);
     }

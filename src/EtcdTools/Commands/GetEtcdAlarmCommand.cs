@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Maintenance;
 
@@ -12,6 +13,7 @@ public sealed class GetEtcdAlarmCommand : EtcdCmdlet
     /// <summary>Only alarms raised by these members (hex ID or name).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(MemberCompleter))]
     public string[]? MemberId { get; set; }
 
     /// <summary>Only these kinds of alarm.</summary>
@@ -29,9 +31,9 @@ public sealed class GetEtcdAlarmCommand : EtcdCmdlet
             var alarms = await EtcdAlarms.ListAsync(cluster, ct).ConfigureAwait(false);
             var selected = await EtcdAlarms.SelectAsync(cluster, alarms, members, kinds, ct).ConfigureAwait(false);
             if (selected.Count == 0)
-                output.WriteVerbose(alarms.Count == 0 ? "The cluster has no active alarm." : $"None of the {alarms.Count} active alarms matches.");
+                await output.WriteVerboseAsync(alarms.Count == 0 ? "The cluster has no active alarm." : $"None of the {alarms.Count} active alarms matches.");
             foreach (var alarm in selected)
-                output.WriteObject(alarm);
+                await output.WriteObjectAsync(alarm);
         }, members is null ? null : string.Join(",", members));
     }
 }

@@ -5,8 +5,9 @@ using EtcdTools.Framework;
 namespace EtcdTools.Commands;
 
 /// <summary>
-/// Shows the connection the other cmdlets will use now: the session's (Connect-EtcdCluster), else
-/// the one built from the ETCDCTL_* variables or the default endpoint, checked by listing members.
+/// Shows the connection the other cmdlets will use now: -Connection or the session's
+/// (Connect-EtcdCluster) as kept, else the one built from the parameters, the ETCDCTL_* variables
+/// or the default endpoint, checked by listing members.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "EtcdConnection")]
 [OutputType(typeof(EtcdConnection))]
@@ -14,17 +15,18 @@ public sealed class GetEtcdConnectionCommand : EtcdCmdlet
 {
     protected override void ProcessRecord()
     {
-        // The session's connection as kept, unless a parameter changes any of its settings (even only a
+        // A kept connection as it is, unless a parameter changes any of its settings (even only a
         // timeout or -SkipCertificateCheck): then the changed settings are built and checked below.
-        if (SessionConnection.Current is { } current && DescribeSettingsSource() == "Session"
-            && string.IsNullOrEmpty(KeyPath) && !SkipCertificateCheck.IsPresent && DialTimeout is null && CommandTimeout is null)
+        var kept = Connection ?? Session.Connection;
+        if (kept is not null && Endpoint is null && string.IsNullOrEmpty(CaCertificatePath) && string.IsNullOrEmpty(CertificatePath)
+            && string.IsNullOrEmpty(KeyPath) && Credential is null && !SkipCertificateCheck.IsPresent && DialTimeout is null && CommandTimeout is null
+            && string.IsNullOrEmpty(ClusterId))
         {
-            WriteObject(current);
+            WriteObject(kept);
             return;
         }
-        var settings = ResolveSettings();
-        var source = DescribeSettingsSource();
-        Run(async (output, ct) => output.WriteObject(await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false)),
+        var settings = ResolveSettings(out var source);
+        Run(async (output, ct) => await output.WriteObjectAsync(await EtcdConnection.OpenAsync(settings, source, ct).ConfigureAwait(false)).ConfigureAwait(false),
             string.Join(",", settings.Endpoints));
     }
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using EtcdTools.Client;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Health;
 
@@ -18,6 +19,7 @@ public sealed class GetEtcdHealthCommand : EtcdCmdlet
     /// <summary>Only these members, by hex ID or name; binds from Get-EtcdMember's output.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(MemberCompleter))]
     public string[]? MemberId { get; set; }
 
     /// <summary>How long each member may take; by default the command timeout (5 s).</summary>
@@ -39,19 +41,19 @@ public sealed class GetEtcdHealthCommand : EtcdCmdlet
                 // Nothing answered the member list: report each endpoint as etcdctl endpoint health does.
                 foreach (var report in EtcdHealthProbe.FromDiscoveryFailures(discovery))
                 {
-                    output.WriteObject(report.Report);
-                    output.WriteError(ErrorFor(report.Error!, report.Report));
+                    await output.WriteObjectAsync(report.Report);
+                    await output.WriteErrorAsync(report.Error!, report.Report);
                 }
                 return;
             }
-            output.WriteVerbose($"Member list: {discovery}.");
+            await output.WriteVerboseAsync($"Member list: {discovery}.");
             var members = discovery.Select(wanted, out var unknown);
             foreach (var name in unknown)
-                output.WriteError(ErrorFor(discovery.MemberNotFound(name), name));
+                await output.WriteErrorAsync(discovery.MemberNotFound(name), name);
             await foreach (var report in EtcdHealthProbe.ProbeAsync(cluster, members, limit, ct).ConfigureAwait(false))
             {
-                output.WriteObject(report.Report);
-                if (report.Error is not null) output.WriteError(ErrorFor(report.Error, report.Report));
+                await output.WriteObjectAsync(report.Report);
+                if (report.Error is not null) await output.WriteErrorAsync(report.Error, report.Report);
             }
         }, string.Join(",", cluster.Settings.Endpoints));
     }

@@ -1,13 +1,15 @@
 using System.Management.Automation;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Keys;
 
 namespace EtcdTools.Commands;
 
 /// <summary>
-/// Reads one key, or every key under a prefix, page by page at one revision: each page is written
-/// to the pipeline as it arrives while the next is fetched, so a million keys stream in flat memory
-/// and the listing is consistent even while the keyspace changes. Secrets are redacted unless
+/// Reads one key, or every key under a prefix, page by page at one revision: keys reach the
+/// pipeline as their page arrives, and the next page is read only as fast as the pipeline takes
+/// them, so a million keys stream in flat memory and the listing is consistent even while the
+/// keyspace changes. Secrets are redacted unless
 /// -ShowSecret. -CountOnly emits just the number of keys.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "EtcdKey", DefaultParameterSetName = ListSet)]
@@ -22,6 +24,7 @@ public sealed class GetEtcdKeyCommand : EtcdCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
     [TextArgument]
+    [ArgumentCompleter(typeof(KeyCompleter))]
     public string? Key { get; set; }
 
     /// <summary>Read every key that starts with -Key.</summary>
@@ -76,8 +79,8 @@ public sealed class GetEtcdKeyCommand : EtcdCmdlet
             Run(async (output, ct) =>
             {
                 var count = await KeyReader.CountAsync(cluster, range, Revision, Serializable, ct).ConfigureAwait(false);
-                output.WriteVerbose($"{range.Describe()} holds {count.Count} keys at revision {count.Revision}.");
-                output.WriteObject(count.Count);
+                await output.WriteVerboseAsync($"{range.Describe()} holds {count.Count} keys at revision {count.Revision}.");
+                await output.WriteObjectAsync(count.Count);
             }, text);
             return;
         }
@@ -91,32 +94,22 @@ public sealed class GetEtcdKeyCommand : EtcdCmdlet
             ShowSecrets = ShowSecret,
             PageSize = PageSize > 0 ? PageSize : null,
         });
-        // One Run per page: the pipeline thread writes a page while the next one is fetched, and no
-        // page beyond that is asked for until this one is written, so a slow consumer holds etcd
-        // back instead of a queue growing in memory.
-        Task<IReadOnlyList<EtcdKeyValue>>? prefetch = null;
-        try
-        {
-            do
+        // Pages are read one after another while the pipeline thread writes; the writer's bounded
+        // queue makes a slow consumer hold the next page back, so memory stays at about one page.
+        if (!Run(async (output, ct) =>
             {
-                Run(async (output, ct) =>
+                do
                 {
                     var first = reader.PagesRead == 0;
-                    var page = await (prefetch ?? reader.ReadNextPageAsync(ct)).ConfigureAwait(false);
-                    prefetch = reader.IsComplete ? null : reader.ReadNextPageAsync(ct);
+                    var page = await reader.ReadNextPageAsync(ct).ConfigureAwait(false);
                     if (first)
-                        output.WriteVerbose($"Reading {range.Describe()} at revision {reader.Revision}: {reader.TotalCount} keys{(Limit > 0 ? $", at most {Limit}" : "")}.");
+                        await output.WriteVerboseAsync($"Reading {range.Describe()} at revision {reader.Revision}: {reader.TotalCount} keys{(Limit > 0 ? $", at most {Limit}" : "")}.");
                     foreach (var item in page)
-                        output.WriteObject(item);
-                }, text);
-            }
-            while (prefetch is not null);
-        }
-        finally
-        {
-            // Stopped early (Select-Object -First, Ctrl+C): let the fetch in flight finish unobserved.
-            prefetch?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        }
+                        await output.WriteObjectAsync(item);
+                }
+                while (!reader.IsComplete);
+            }, text))
+            return;
 
         if (!Prefix && reader.KeysRead == 0)
         {

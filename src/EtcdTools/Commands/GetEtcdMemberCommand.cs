@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using EtcdTools.Client;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Health;
 
@@ -17,6 +18,7 @@ public sealed class GetEtcdMemberCommand : EtcdCmdlet
     /// <summary>Only these members, by hex ID (as etcdctl prints it) or name.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(MemberCompleter))]
     public string[]? MemberId { get; set; }
 
     protected override void ProcessRecord()
@@ -27,14 +29,14 @@ public sealed class GetEtcdMemberCommand : EtcdCmdlet
         {
             var discovery = await MemberDiscovery.DiscoverAsync(cluster, cancellationToken: ct).ConfigureAwait(false);
             if (!discovery.Succeeded) throw discovery.ToException();
-            output.WriteVerbose($"Member list: {discovery}.");
+            await output.WriteVerboseAsync($"Member list: {discovery}.");
             var members = discovery.Select(wanted, out var unknown);
             foreach (var name in unknown)
-                output.WriteError(ErrorFor(discovery.MemberNotFound(name), name));
+                await output.WriteErrorAsync(discovery.MemberNotFound(name), name);
             await foreach (var report in EtcdMemberInventory.GetAsync(cluster, members, discovery.ClusterId, cancellationToken: ct).ConfigureAwait(false))
             {
-                output.WriteObject(report.Report);
-                if (report.Error is not null) output.WriteError(ErrorFor(report.Error, report.Report));
+                await output.WriteObjectAsync(report.Report);
+                if (report.Error is not null) await output.WriteErrorAsync(report.Error, report.Report);
             }
         }, string.Join(",", cluster.Settings.Endpoints));
     }

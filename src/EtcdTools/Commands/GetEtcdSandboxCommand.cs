@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using EtcdTools.Completion;
 using EtcdTools.Sandbox;
 
 namespace EtcdTools.Commands;
@@ -10,6 +11,7 @@ public sealed class GetEtcdSandboxCommand : PSCmdlet
 {
     [Parameter(Position = 0)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SandboxNameCompleter))]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord() =>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Maintenance;
 
@@ -18,6 +19,7 @@ public sealed class MoveEtcdLeaderCommand : EtcdCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ValidateCount(1, 1)]
+    [ArgumentCompleter(typeof(MemberCompleter))]
     public string[] MemberId { get; set; } = [];
 
     protected override void ProcessRecord()
@@ -25,18 +27,8 @@ public sealed class MoveEtcdLeaderCommand : EtcdCmdlet
         var cluster = GetCluster();
         var target = MemberId[0];
         LeaderTransferPlan? plan = null;
-        Run(async (output, ct) =>
-        {
-            try
-            {
-                plan = await LeaderTransfer.PlanAsync(cluster, target, ct).ConfigureAwait(false);
-            }
-            catch (EtcdException e) when (e.Kind == EtcdErrorKind.MemberNotFound)
-            {
-                output.WriteError(ErrorFor(e, target));
-            }
-        }, target);
-        if (plan is null) return;
+        // An unknown member is this item's error (non-terminating), as any failure of the plan but an unreachable cluster.
+        if (!Run(async (_, ct) => plan = await LeaderTransfer.PlanAsync(cluster, target, ct).ConfigureAwait(false), target) || plan is null) return;
 
         var leader = $"{plan.LeaderName} ({plan.LeaderId})";
         var successor = $"{plan.TargetName} ({plan.TargetId})";
@@ -62,8 +54,8 @@ public sealed class MoveEtcdLeaderCommand : EtcdCmdlet
         Run(async (output, ct) =>
         {
             var change = await LeaderTransfer.MoveAsync(cluster, plan, cancellationToken: ct).ConfigureAwait(false);
-            output.WriteVerbose($"Leadership moved from {leader} to {successor} in {change.TookMs} ms (term {change.RaftTerm}).");
-            output.WriteObject(change);
+            await output.WriteVerboseAsync($"Leadership moved from {leader} to {successor} in {change.TookMs} ms (term {change.RaftTerm}).");
+            await output.WriteObjectAsync(change);
         }, target);
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Keys;
 
@@ -19,6 +20,7 @@ public sealed class RemoveEtcdKeyCommand : EtcdCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
     [TextArgument]
+    [ArgumentCompleter(typeof(KeyCompleter))]
     public string Key { get; set; } = "";
 
     /// <summary>Delete every key that starts with -Key.</summary>
@@ -52,7 +54,7 @@ public sealed class RemoveEtcdKeyCommand : EtcdCmdlet
 
         var cluster = GetCluster();
         KeyCount count = default;
-        Run(async (_, ct) => count = await KeyReader.CountAsync(cluster, range, cancellationToken: ct).ConfigureAwait(false), Key);
+        if (!Run(async (_, ct) => count = await KeyReader.CountAsync(cluster, range, cancellationToken: ct).ConfigureAwait(false), Key)) return;
 
         if (count.Count == 0)
         {
@@ -80,13 +82,13 @@ public sealed class RemoveEtcdKeyCommand : EtcdCmdlet
             var result = await KeyDeletion.DeleteAsync(cluster, range, guardRevision, ct).ConfigureAwait(false);
             if (!result.Applied)
             {
-                output.WriteError(EtcdErrorRecords.Create(
+                await output.WriteErrorAsync(EtcdErrorRecords.Create(
                     new InvalidOperationException($"Keys under {range.Describe()} were written after they were counted ({count.Count} at revision {count.Revision}), so nothing was deleted. Run the command again to count and confirm afresh, or add -Force to delete whatever the range holds."),
                     "EtcdKeysChanged", ErrorCategory.ResourceBusy, key));
                 return;
             }
-            output.WriteVerbose($"Deleted {result.Deleted} key{(result.Deleted == 1 ? "" : "s")} under {range.Describe()} at revision {result.Revision}.");
-            if (PassThru) output.WriteObject(result.Deleted);
+            await output.WriteVerboseAsync($"Deleted {result.Deleted} key{(result.Deleted == 1 ? "" : "s")} under {range.Describe()} at revision {result.Revision}.");
+            if (PassThru) await output.WriteObjectAsync(result.Deleted);
         }, key);
     }
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Text;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Keys;
 
@@ -21,6 +22,7 @@ public sealed class SetEtcdKeyCommand : EtcdCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [TextArgument]
+    [ArgumentCompleter(typeof(KeyCompleter))]
     public string Key { get; set; } = "";
 
     /// <summary>The value as text, stored as UTF-8.</summary>
@@ -60,8 +62,8 @@ public sealed class SetEtcdKeyCommand : EtcdCmdlet
         Run(async (output, ct) =>
         {
             var stored = await KeyWriter.PutAsync(cluster, key, bytes, leaseId, showSecret: false, ct).ConfigureAwait(false);
-            output.WriteVerbose($"Set '{key}' at revision {stored.ModRevision} (version {stored.Version}).");
-            if (PassThru) output.WriteObject(stored);
+            await output.WriteVerboseAsync($"Set '{key}' at revision {stored.ModRevision} (version {stored.Version}).");
+            if (PassThru) await output.WriteObjectAsync(stored);
         }, key);
     }
 }

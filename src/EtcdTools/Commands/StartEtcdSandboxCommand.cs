@@ -12,10 +12,8 @@ namespace EtcdTools.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "EtcdSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(EtcdSandbox))]
-public sealed class StartEtcdSandboxCommand : PSCmdlet, IDisposable
+public sealed class StartEtcdSandboxCommand : EtcdToolsCmdlet
 {
-    private readonly CancellationTokenSource _stopping = new();
-
     [Parameter(Position = 0)]
     [ValidateSet("1", "3", "5")]
     public int Members { get; set; } = 1;
@@ -63,58 +61,38 @@ public sealed class StartEtcdSandboxCommand : PSCmdlet, IDisposable
             Members = Members,
             Tls = Tls.IsPresent,
             QuotaBackendBytes = QuotaBackendBytes > 0 ? QuotaBackendBytes : null,
-            EtcdPath = EtcdPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(EtcdPath),
-            BaseDirectory = BaseDirectory is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(BaseDirectory),
+            EtcdPath = EtcdPath is null ? null : ResolvePath(EtcdPath),
+            BaseDirectory = BaseDirectory is null ? null : ResolvePath(BaseDirectory),
             ReadyTimeout = ReadyTimeout,
             Name = Name,
             ExtraArguments = ExtraArgument ?? [],
         };
         if (!ShouldProcess($"{Members} member(s){(Tls ? " with TLS" : "")}", "Start an etcd sandbox")) return;
 
-        WriteProgress(new ProgressRecord(1, "Start-EtcdSandbox", $"Starting {Members} etcd member(s)"));
-        EtcdSandbox sandbox;
-        try
+        EtcdSandbox? sandbox = null;
+        EtcdConnection? connection = null;
+        var connect = Connect.IsPresent;
+        Run(async (output, ct) =>
         {
-            sandbox = Task.Run(() => EtcdSandbox.StartAsync(options, _stopping.Token)).GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (Exception e)
-        {
-            ThrowTerminatingError(EtcdErrorRecords.From(e, options));
-            return;
-        }
-        finally
-        {
-            WriteProgress(new ProgressRecord(1, "Start-EtcdSandbox", "Started") { RecordType = ProgressRecordType.Completed });
-        }
-        if (Connect)
-        {
-            // Checked like Connect-EtcdCluster does, so the session's connection carries the real cluster ID.
+            var progress = new ProgressRecord(1, "Start-EtcdSandbox", $"Starting {options.Members} etcd member(s)");
+            await output.WriteProgressAsync(progress);
+            sandbox = await EtcdSandbox.StartAsync(options, ct).ConfigureAwait(false);
+            progress.RecordType = ProgressRecordType.Completed;
+            await output.WriteProgressAsync(progress);
+            if (!connect) return;
             try
             {
-                var connection = Task.Run(() => EtcdConnection.OpenAsync(sandbox.ConnectionSettings, "Sandbox", _stopping.Token)).GetAwaiter().GetResult();
-                SessionConnection.Set(connection);
+                // Checked as Connect-EtcdCluster does, so the session's connection carries the real cluster ID.
+                connection = await EtcdConnection.OpenAsync(sandbox.ConnectionSettings, "Sandbox", ct).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            catch (EtcdException e)
             {
-                throw new PipelineStoppedException();
+                // The sandbox runs and is still returned, for the caller to look at and stop.
+                await output.WriteErrorAsync(e, sandbox);
             }
-            catch (Exception e)
-            {
-                WriteError(EtcdErrorRecords.From(e, sandbox));
-            }
-        }
+        }, options);
+        if (sandbox is null) return;
+        if (connection is not null) EtcdSession.Of(this).Connection = connection;
         WriteObject(sandbox);
-    }
-
-    protected override void StopProcessing() => _stopping.Cancel();
-
-    public void Dispose()
-    {
-        _stopping.Dispose();
-        GC.SuppressFinalize(this);
     }
 }

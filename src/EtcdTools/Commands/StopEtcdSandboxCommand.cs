@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Sandbox;
 
@@ -7,7 +8,7 @@ namespace EtcdTools.Commands;
 /// <summary>Kills a sandbox's members and deletes its directory (data, logs, certificates).</summary>
 [Cmdlet(VerbsLifecycle.Stop, "EtcdSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Sandbox")]
 [OutputType(typeof(EtcdSandbox))]
-public sealed class StopEtcdSandboxCommand : PSCmdlet
+public sealed class StopEtcdSandboxCommand : EtcdToolsCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Sandbox")]
     public EtcdSandbox[] Sandbox { get; set; } = [];
@@ -15,6 +16,7 @@ public sealed class StopEtcdSandboxCommand : PSCmdlet
     /// <summary>Sandboxes of this session by name (see Get-EtcdSandbox).</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Name")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SandboxNameCompleter))]
     public string[] Name { get; set; } = [];
 
     /// <summary>Every sandbox of this session.</summary>
@@ -36,8 +38,9 @@ public sealed class StopEtcdSandboxCommand : PSCmdlet
         {
             if (!ShouldProcess($"{sandbox.Name} ({sandbox.Directory})", "Stop the etcd sandbox and delete its data")) continue;
             sandbox.Dispose();
-            if (SessionConnection.Current is { } current && current.Endpoint == sandbox.Endpoint)
-                SessionConnection.Clear();
+            // The session's connection to it would only fail from now on.
+            var session = EtcdSession.Of(this);
+            if (session.Connection is { } current && current.Endpoint == sandbox.Endpoint) session.Connection = null;
             if (PassThru) WriteObject(sandbox);
         }
     }

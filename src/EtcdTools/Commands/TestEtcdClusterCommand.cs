@@ -75,14 +75,14 @@ public sealed class TestEtcdClusterCommand : EtcdCmdlet
             if (detailed)
             {
                 foreach (var result in results)
-                    output.WriteObject(result);
+                    await output.WriteObjectAsync(result);
                 return;
             }
             // The Boolean alone says nothing of why: -Verbose tells, without cluttering scripts.
             foreach (var result in results.Where(r => r.Status != EtcdCheckStatus.Pass))
-                output.WriteVerbose(result.ToString());
-            output.WriteVerbose($"{results.Count(r => r.Status == EtcdCheckStatus.Fail)} check(s) failed, {results.Count(r => r.Status == EtcdCheckStatus.Warn)} warned, {results.Count(r => r.Status == EtcdCheckStatus.Pass)} passed.");
-            output.WriteObject(EtcdClusterChecks.AllPassed(results));
+                await output.WriteVerboseAsync(result.ToString());
+            await output.WriteVerboseAsync($"{results.Count(r => r.Status == EtcdCheckStatus.Fail)} check(s) failed, {results.Count(r => r.Status == EtcdCheckStatus.Warn)} warned, {results.Count(r => r.Status == EtcdCheckStatus.Pass)} passed.");
+            await output.WriteObjectAsync(EtcdClusterChecks.AllPassed(results));
         }, string.Join(",", cluster.Settings.Endpoints));
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Keys;
 
@@ -15,6 +16,7 @@ public sealed class WatchEtcdKeyCommand : EtcdCmdlet
     /// <summary>The key, or with -Prefix the prefix ("" or none: the whole keyspace).</summary>
     [Parameter(Position = 0)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(KeyCompleter))]
     public string? Key { get; set; }
 
     [Parameter]
@@ -63,42 +65,23 @@ public sealed class WatchEtcdKeyCommand : EtcdCmdlet
             Duration = Timeout,
         };
 
-        KeyWatch? watch = null;
-        try
+        var timeout = Timeout;
+        Run(async (output, ct) =>
         {
-            // The watch lives across Runs, bound to the StopToken, so Ctrl+C ends it; each Run
-            // reads one batch and writes it, so events reach the pipeline while the watch goes on.
-            Run(async (output, ct) =>
+            await using var watch = await KeyWatch.StartAsync(cluster, options, ct).ConfigureAwait(false);
+            await output.WriteVerboseAsync($"Watching {range.Describe()} on {watch.Endpoint.GetLeftPart(UriPartial.Authority)} from revision {watch.StartRevision} (current revision {watch.CurrentRevision}).");
+            while (await watch.ReadNextAsync().ConfigureAwait(false) is { } batch)
             {
-                watch = await KeyWatch.StartAsync(cluster, options, ct).ConfigureAwait(false);
-                output.WriteVerbose($"Watching {range.Describe()} on {watch.Endpoint.GetLeftPart(UriPartial.Authority)} from revision {watch.StartRevision} (current revision {watch.CurrentRevision}).");
-            }, text);
-
-            var watching = true;
-            while (watching)
-            {
-                Run(async (output, _) =>
-                {
-                    var batch = await watch!.ReadNextAsync().ConfigureAwait(false);
-                    if (batch is not null)
-                        foreach (var change in batch)
-                            output.WriteObject(change);
-                    if (batch is null || watch.EndReason != KeyWatchEnd.None)
-                    {
-                        watching = false;
-                        output.WriteVerbose(watch.EndReason switch
-                        {
-                            KeyWatchEnd.CountReached => $"Received {watch.EventsDelivered} events: done.",
-                            KeyWatchEnd.TimedOut => $"Watched for {Duration.Format(Timeout!.Value)} ({watch.EventsDelivered} events): done.",
-                            _ => $"etcd ended the watch after {watch.EventsDelivered} events.",
-                        });
-                    }
-                }, text);
+                foreach (var change in batch)
+                    await output.WriteObjectAsync(change);
+                if (watch.EndReason != KeyWatchEnd.None) break;
             }
-        }
-        finally
-        {
-            watch?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
+            await output.WriteVerboseAsync(watch.EndReason switch
+            {
+                KeyWatchEnd.CountReached => $"Received {watch.EventsDelivered} events: done.",
+                KeyWatchEnd.TimedOut => $"Watched for {Duration.Format(timeout!.Value)} ({watch.EventsDelivered} events): done.",
+                _ => $"etcd ended the watch after {watch.EventsDelivered} events.",
+            });
+        }, text);
     }
 }

@@ -4,25 +4,31 @@ using EtcdTools.Client;
 namespace EtcdTools.Framework;
 
 /// <summary>
-/// Base of every cmdlet that talks to etcd. It owns the connection parameters and resolves them
-/// in this order: parameters (including ones bound from the pipeline, such as a sandbox's or a
-/// member's Endpoint) over the session's connection (Connect-EtcdCluster) over the ETCDCTL_*
-/// environment variables over http://127.0.0.1:2379. It runs async work off the pipeline thread,
-/// cancels it on Ctrl+C, and turns failures into error records.
+/// Base of every cmdlet that talks to etcd: the connection parameters and the one rule that
+/// resolves them. Each setting comes from, in this order: the parameters (typed, or bound from a
+/// piped object such as a member's Endpoint), -Connection, the session's connection
+/// (Connect-EtcdCluster), the ETCDCTL_* variables etcdctl reads, and http://127.0.0.1:2379.
+/// Objects piped from a cluster carry its ClusterId: the endpoints must answer as that cluster,
+/// so objects of one cluster are never acted on through another's endpoints.
 /// </summary>
-public abstract class EtcdCmdlet : PSCmdlet, IDisposable
+public abstract class EtcdCmdlet : EtcdToolsCmdlet
 {
-    private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, EtcdCluster> _clusters = new(StringComparer.Ordinal);
+    private bool _endpointTyped;
+    private EtcdSession? _session;
+
+    /// <summary>A connection from Connect-EtcdCluster -PassThru or Get-EtcdConnection: a runbook can hold several.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public EtcdConnection? Connection { get; set; }
 
     /// <summary>Client URLs; a comma-separated string works too, as etcdctl --endpoints takes it.</summary>
+    // No [ValidateNotNullOrEmpty] on parameters that bind from piped objects: an object without the
+    // value (a member not started has no Endpoint, a plain sandbox no TLS paths) carries null, and
+    // PowerShell validates pipeline values too, failing the whole record. Null or empty means "not given".
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string[]? Endpoint { get; set; }
 
-    // No [ValidateNotNullOrEmpty] on the TLS paths: a piped object without TLS (a plain sandbox or
-    // connection) carries them as null, and PowerShell runs validation on pipeline values too, so the
-    // attribute would fail the whole record. Null or empty means "not given" (see ResolveSettings).
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? CaCertificatePath { get; set; }
 
@@ -49,50 +55,77 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
     [ValidatePositiveDuration]
     public TimeSpan? CommandTimeout { get; set; }
 
-    private bool _endpointFromCommandLine;
+    /// <summary>The cluster (hex ID) the command must act on; bound from piped objects, which carry theirs.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? ClusterId { get; set; }
+
+    /// <summary>The session of this runspace (Connect-EtcdCluster's connection); pipeline thread only.</summary>
+    private protected EtcdSession Session => _session ??= EtcdSession.Of(this);
 
     /// <summary>Remembers whether -Endpoint was typed (bound before this runs) or comes from piped objects.</summary>
-    protected override void BeginProcessing() => _endpointFromCommandLine = Endpoint is { Length: > 0 };
+    protected override void BeginProcessing()
+    {
+        _endpointTyped = Endpoint is not null;
+        if (_endpointTyped && SplitEndpoints(Endpoint!).Length == 0)
+        {
+            ThrowTerminatingError(EtcdErrorRecords.Create(new ArgumentException("-Endpoint is empty: give a client URL such as https://10.0.0.1:2379."),
+                "InvalidArgument", ErrorCategory.InvalidArgument, Endpoint));
+        }
+    }
 
-    /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing). (Cmdlet.Stopping is PowerShell's own bool.)</summary>
-    protected CancellationToken StopToken => _stopping.Token;
-
-    protected override void StopProcessing() => _stopping.Cancel();
-
-    /// <summary>The settings for this record, after the precedence rules above.</summary>
+    /// <summary>The settings for this record, after the precedence rules above, and where they came from.</summary>
+    /// <param name="source">Parameters, Connection, Session, Environment or Default.</param>
     /// <param name="newConnection">
     /// True for Connect-EtcdCluster, which replaces the session's connection instead of working on it:
-    /// the session's settings are not the base, and piped endpoints (a sandbox's) are taken alone, never
-    /// mixed with the endpoints of another cluster configured before.
+    /// the session's settings are not the base, and piped endpoints (a sandbox's) are taken alone.
     /// </param>
-    protected EtcdConnectionSettings ResolveSettings(bool newConnection = false)
+    protected EtcdConnectionSettings ResolveSettings(out string source, bool newConnection = false)
     {
         try
         {
-            return BuildSettings(newConnection);
+            return BuildSettings(newConnection, out source);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException)
+        catch (Exception e) when (e is ArgumentException or FormatException or EtcdException)
         {
-            // A malformed endpoint or ETCDCTL_* duration: one clear InvalidArgument before any network work.
+            // A malformed endpoint, cluster ID or ETCDCTL_* duration, or a cluster ID that contradicts
+            // the connection: one clear error before any network work.
             ThrowTerminatingError(EtcdErrorRecords.From(e, Endpoint is null ? null : string.Join(",", Endpoint)));
             throw;
         }
     }
 
-    private EtcdConnectionSettings BuildSettings(bool newConnection)
+    protected EtcdConnectionSettings ResolveSettings() => ResolveSettings(out _);
+
+    private EtcdConnectionSettings BuildSettings(bool newConnection, out string source)
     {
-        var configured = (newConnection ? null : SessionConnection.Current?.GetSettings()) ?? EtcdConnectionSettings.FromEnvironment();
+        EtcdConnectionSettings? configured;
+        if (Connection is not null) (configured, source) = (Connection.GetSettings(), "Connection");
+        else if (!newConnection && Session.Connection is { } session) (configured, source) = (session.GetSettings(), "Session");
+        else if (EtcdConnectionSettings.FromEnvironment() is { } environment) (configured, source) = (environment, "Environment");
+        else (configured, source) = (null, "Default");
+
         var settings = configured ?? new EtcdConnectionSettings();
-        if (Endpoint is { Length: > 0 })
+        var endpoints = Endpoint is null ? [] : SplitEndpoints(Endpoint);
+        if (endpoints.Length > 0)
         {
-            // A typed -Endpoint means exactly those endpoints. An endpoint piped in from a member
-            // is tried first, with the session's endpoints behind it, so a piped member that is
-            // down still gets its own error instead of breaking cluster discovery.
-            var endpoints = SplitEndpoints(Endpoint);
-            if (!_endpointFromCommandLine && !newConnection && configured is not null)
-                endpoints = endpoints.Concat(configured.Endpoints).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
-            settings = settings with { Endpoints = endpoints };
+            if (_endpointTyped)
+            {
+                // Typed endpoints mean exactly those, of whichever cluster they are: the connection
+                // lends its TLS material and credentials, not its cluster.
+                settings = settings with { Endpoints = endpoints, ExpectedClusterId = null };
+            }
+            else
+            {
+                // An endpoint piped in from a member is tried first, with the connection's endpoints
+                // behind it, so a piped member that is down still gets its own error instead of
+                // breaking cluster discovery; the cluster ID check keeps the two from being mixed.
+                settings = settings with
+                {
+                    Endpoints = newConnection || configured is null ? endpoints : endpoints.Concat(configured.Endpoints).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
+                };
+            }
         }
+        if (endpoints.Length > 0 || CaCertificatePath is { Length: > 0 } || CertificatePath is { Length: > 0 } || Credential is not null) source = "Parameters";
         if (!string.IsNullOrEmpty(CaCertificatePath)) settings = settings with { CaCertificatePath = ResolvePath(CaCertificatePath) };
         if (!string.IsNullOrEmpty(CertificatePath)) settings = settings with { CertificatePath = ResolvePath(CertificatePath) };
         if (!string.IsNullOrEmpty(KeyPath)) settings = settings with { KeyPath = ResolvePath(KeyPath) };
@@ -101,28 +134,32 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
         if (SkipCertificateCheck.IsPresent) settings = settings with { SkipCertificateCheck = true };
         if (DialTimeout is { } dial) settings = settings with { DialTimeout = dial };
         if (CommandTimeout is { } command) settings = settings with { CommandTimeout = command };
+        if (!string.IsNullOrWhiteSpace(ClusterId))
+        {
+            if (!MemberId.TryParse(ClusterId, out var wanted))
+                throw new FormatException($"'{ClusterId}' is not an etcd cluster ID: give it in hex as Get-EtcdMember and Get-EtcdConnection show it.");
+            if (wanted != 0 && settings.ExpectedClusterId is { } known && known != wanted)
+                throw new EtcdException(EtcdErrorKind.ClusterMismatch, Protocol.GrpcStatusCode.FailedPrecondition,
+                    $"The object piped in belongs to cluster {MemberId.Format(wanted)}, but the {source.ToLowerInvariant()} connection is to cluster {MemberId.Format(known)}. " +
+                    "Nothing was done. Pass -Connection for the cluster the object came from.");
+            // 0: the object's cluster was unknown when it was made (an endpoint that never answered).
+            if (wanted != 0) settings = settings with { ExpectedClusterId = wanted };
+        }
         // Fail fast on a malformed URL, before any network work.
         settings.GetEndpointUris();
         return settings;
     }
 
-    /// <summary>Which source the settings came from, for Get-EtcdConnection and verbose output.</summary>
-    protected string DescribeSettingsSource(bool newConnection = false)
-    {
-        if (Endpoint is { Length: > 0 } || !string.IsNullOrEmpty(CaCertificatePath) || !string.IsNullOrEmpty(CertificatePath) || Credential is not null) return "Parameters";
-        if (!newConnection && SessionConnection.Current is not null) return "Session";
-        return EtcdConnectionSettings.FromEnvironment() is not null ? "Environment" : "Default";
-    }
-
     internal static string[] SplitEndpoints(IEnumerable<string> endpoints) =>
-        endpoints.SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+        endpoints.Where(e => e is not null).SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
 
-    /// <summary>The cluster for the current settings, reused across pipeline records with the same settings.</summary>
+    /// <summary>The cluster for this record's settings, reused across records with the same settings.</summary>
     protected EtcdCluster GetCluster()
     {
         var settings = ResolveSettings();
         var key = string.Join("|", string.Join(",", settings.Endpoints), settings.CaCertificatePath, settings.CertificatePath, settings.KeyPath,
-            settings.Username, settings.Password?.GetHashCode(), settings.SkipCertificateCheck, settings.DialTimeout, settings.CommandTimeout, settings.ServerName);
+            settings.Username, settings.Password?.GetHashCode(StringComparison.Ordinal), settings.SkipCertificateCheck, settings.DialTimeout,
+            settings.CommandTimeout, settings.ServerName, settings.ExpectedClusterId, settings.Connector?.GetHashCode());
         if (!_clusters.TryGetValue(key, out var cluster))
         {
             cluster = new EtcdCluster(settings);
@@ -130,55 +167,6 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
         }
         return cluster;
     }
-
-    /// <summary>A path as the user meant it: relative to the session's current location, not the process's.</summary>
-    protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-
-    /// <summary>
-    /// Runs <paramref name="work"/> on the thread pool while this (pipeline) thread writes what it
-    /// produces. A failure that escapes the work ends the cmdlet with a terminating error;
-    /// Ctrl+C cancels the work's token and ends quietly.
-    /// </summary>
-    protected void Run(Func<CmdletOutput, CancellationToken, Task> work, object? errorTarget = null)
-    {
-        using var output = new CmdletOutput();
-        var task = Task.Run(async () =>
-        {
-            try { await work(output, StopToken).ConfigureAwait(false); }
-            finally { output.Complete(); }
-        });
-        try
-        {
-            foreach (var action in output.Drain())
-                action(this);
-        }
-        catch
-        {
-            // Writing threw (-ErrorAction Stop, Select-Object -First, Ctrl+C): this cmdlet is done, so
-            // cancel everything it started (work that spans Runs, such as a watch, holds StopToken too)
-            // and let the work end before the exception travels on.
-            output.Abandon();
-            _stopping.Cancel();
-            try { task.GetAwaiter().GetResult(); }
-            catch (Exception) { /* the write's exception is the one that matters */ }
-            throw;
-        }
-        try
-        {
-            task.GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (Exception e) when (e is not PipelineStoppedException and not ActionPreferenceStopException)
-        {
-            ThrowTerminatingError(EtcdErrorRecords.From(e, errorTarget));
-        }
-    }
-
-    /// <summary>A non-terminating error for one failing item (a member), so the others still report.</summary>
-    protected static ErrorRecord ErrorFor(Exception exception, object? target) => EtcdErrorRecords.From(exception, target);
 
     protected override void EndProcessing() => DisposeClusters();
 
@@ -188,10 +176,9 @@ public abstract class EtcdCmdlet : PSCmdlet, IDisposable
         _clusters.Clear();
     }
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        DisposeClusters();
-        _stopping.Dispose();
-        GC.SuppressFinalize(this);
+        if (disposing) DisposeClusters();
+        base.Dispose(disposing);
     }
 }

@@ -5,7 +5,8 @@ namespace EtcdTools.Framework;
 
 /// <summary>
 /// One stable ErrorId and the right ErrorCategory per kind of failure, so scripts can catch
-/// (`$_.FullyQualifiedErrorId -like 'EtcdTimeout*'`) and operators read a message, not a stack.
+/// (`$_.FullyQualifiedErrorId -like 'EtcdTimeout*'`) and operators read a message, not a stack;
+/// and which failures end the whole command rather than one item of it.
 /// </summary>
 public static class EtcdErrorRecords
 {
@@ -22,6 +23,7 @@ public static class EtcdErrorRecords
             FileNotFoundException or DirectoryNotFoundException => ("PathNotFound", ErrorCategory.ObjectNotFound),
             UnauthorizedAccessException => ("AccessDenied", ErrorCategory.PermissionDenied),
             IOException => ("IOError", ErrorCategory.WriteError),
+            InvalidDataException => ("InvalidData", ErrorCategory.InvalidData),
             // A sandbox already stopped, a member in the wrong state for the drill.
             InvalidOperationException => ("InvalidOperation", ErrorCategory.InvalidOperation),
             _ => ("UnexpectedError", ErrorCategory.NotSpecified),
@@ -36,6 +38,21 @@ public static class EtcdErrorRecords
             record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = advice };
         return record;
     }
+
+    /// <summary>
+    /// True for failures of the whole command, which every further item would meet too: the
+    /// cluster cannot be reached or authenticated with, or is not the cluster expected, or the
+    /// command's own settings are wrong. Anything else concerns one item (a key, a member) and is
+    /// a non-terminating error, after which the command goes on.
+    /// </summary>
+    public static bool EndsCommand(Exception exception) => exception switch
+    {
+        EtcdException e => e.Kind is EtcdErrorKind.Unavailable or EtcdErrorKind.Timeout or EtcdErrorKind.ServerCertificate
+            or EtcdErrorKind.ClientCertificateRequired or EtcdErrorKind.ClientCertificateRejected or EtcdErrorKind.TlsConfiguration
+            or EtcdErrorKind.AuthenticationFailed or EtcdErrorKind.Protocol or EtcdErrorKind.ClusterMismatch,
+        EtcdBinaryNotFoundException => true,
+        _ => false,
+    };
 
     public static (string ErrorId, ErrorCategory Category) Classify(EtcdErrorKind kind) => kind switch
     {
@@ -53,6 +70,10 @@ public static class EtcdErrorRecords
         EtcdErrorKind.Protocol => ("EtcdProtocolError", ErrorCategory.ProtocolError),
         EtcdErrorKind.DataLoss => ("EtcdDataLoss", ErrorCategory.InvalidData),
         EtcdErrorKind.MemberNotFound => ("EtcdMemberNotFound", ErrorCategory.ObjectNotFound),
+        EtcdErrorKind.NotFound => ("EtcdNotFound", ErrorCategory.ObjectNotFound),
+        EtcdErrorKind.AlreadyExists => ("EtcdAlreadyExists", ErrorCategory.ResourceExists),
+        EtcdErrorKind.FailedPrecondition => ("EtcdFailedPrecondition", ErrorCategory.InvalidOperation),
+        EtcdErrorKind.ClusterMismatch => ("EtcdClusterMismatch", ErrorCategory.InvalidArgument),
         _ => ("EtcdServerError", ErrorCategory.NotSpecified),
     };
 
@@ -65,6 +86,7 @@ public static class EtcdErrorRecords
         EtcdErrorKind.ClientCertificateRejected => "Use a client certificate that is current and issued by the CA in etcd's --trusted-ca-file.",
         EtcdErrorKind.AuthenticationFailed => "Check the user name and password given with -Credential.",
         EtcdErrorKind.NoSpace => "Reclaim space: compact to the current revision, defragment every member, then Clear-EtcdAlarm.",
+        EtcdErrorKind.ClusterMismatch => "Pass the connection of the cluster the objects came from (-Connection), or connect to it with Connect-EtcdCluster.",
         _ => null,
     };
 }

@@ -5,12 +5,11 @@ namespace EtcdTools.Framework;
 
 /// <summary>
 /// Base of the fault-drill cmdlets: picks members of a sandbox by index or name, asks
-/// ShouldProcess, acts, and emits the member with -PassThru.
+/// ShouldProcess, acts, and emits the member with -PassThru. A member that cannot be acted on is
+/// its own non-terminating error; the others still are.
 /// </summary>
-public abstract class SandboxMemberCmdlet : PSCmdlet, IDisposable
+public abstract class SandboxMemberCmdlet : EtcdToolsCmdlet
 {
-    private readonly CancellationTokenSource _stopping = new();
-
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public EtcdSandbox Sandbox { get; set; } = null!;
 
@@ -19,6 +18,7 @@ public abstract class SandboxMemberCmdlet : PSCmdlet, IDisposable
     public int[] Index { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = "Name")]
+    [ArgumentCompleter(typeof(Completion.SandboxMemberNameCompleter))]
     public string[] MemberName { get; set; } = [];
 
     [Parameter]
@@ -34,20 +34,8 @@ public abstract class SandboxMemberCmdlet : PSCmdlet, IDisposable
         {
             var member = Sandbox.Members[index];
             if (!ShouldProcess($"{member.Name} (PID {member.ProcessId}) of sandbox {Sandbox.Name}", Action)) continue;
-            try
-            {
-                Task.Run(() => ActAsync(Sandbox, index, _stopping.Token)).GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
-            catch (Exception e)
-            {
-                WriteError(EtcdErrorRecords.From(e, member));
-                continue;
-            }
-            if (PassThru) WriteObject(member);
+            var sandbox = Sandbox;
+            if (Run((_, ct) => ActAsync(sandbox, index, ct), member) && PassThru) WriteObject(member);
         }
     }
 
@@ -72,13 +60,5 @@ public abstract class SandboxMemberCmdlet : PSCmdlet, IDisposable
                     "EtcdSandboxMemberNotFound", ErrorCategory.InvalidArgument, index));
             else yield return index;
         }
-    }
-
-    protected override void StopProcessing() => _stopping.Cancel();
-
-    public void Dispose()
-    {
-        _stopping.Dispose();
-        GC.SuppressFinalize(this);
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using EtcdTools.Client;
 using EtcdTools.Core.Tests.Fixtures;
+using EtcdTools.Protocol.Etcdserverpb;
 using EtcdTools.Sandbox;
 
 namespace EtcdTools.Core.Tests.Client;
@@ -70,7 +71,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     [Fact]
     public async Task AnExpiredClientCertificateIsReportedAsExpired()
     {
-        var expired = _sandbox.CertificateAuthority!.IssueClientCertificate("expired-client",
+        var expired = _sandbox.GetCertificateAuthority()!.IssueClientCertificate("expired-client",
             DateTimeOffset.UtcNow.AddDays(-10), DateTimeOffset.UtcNow.AddDays(-1), fileName: "expired-" + Guid.NewGuid().ToString("N")[..6]);
         using var client = new EtcdClient(Member0 with { CertificatePath = expired.CertificatePath, KeyPath = expired.KeyPath });
 
@@ -84,7 +85,7 @@ public sealed class ClientTlsFaultTests(TlsClusterFixture fixture)
     public async Task MissingOrMismatchedTLSFilesFailBeforeAnyNetworkCall()
     {
         var missing = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { CaCertificatePath = "/nonexistent/ca.pem" }));
-        var mismatched = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { KeyPath = _sandbox.CertificateAuthority!.KeyPath }));
+        var mismatched = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { KeyPath = _sandbox.GetCertificateAuthority()!.KeyPath }));
         var half = Assert.Throws<EtcdException>(() => new EtcdClient(Member0 with { KeyPath = null }));
 
         Assert.Equal(EtcdErrorKind.TlsConfiguration, missing.Kind);
@@ -282,7 +283,7 @@ public sealed class ClientUnavailableTests
         {
             var timeout = TimeSpan.FromSeconds(2);
             var clock = Stopwatch.StartNew();
-            var results = new List<MemberResult<Protocol.Etcdserverpb.StatusResponse>>();
+            var results = new List<MemberResult<StatusResponse>>();
             await foreach (var result in cluster.ForEachMemberAsync(members, (client, _, ct) => client.StatusAsync(cancellationToken: ct), timeout))
                 results.Add(result);
 

@@ -3,7 +3,6 @@ using EtcdTools.Client;
 using EtcdTools.Health;
 using EtcdTools.Protocol;
 using EtcdTools.Protocol.Etcdserverpb;
-using Google.Protobuf;
 using static EtcdTools.Core.Tests.Health.HealthTestHelpers;
 
 namespace EtcdTools.Core.Tests.Health;
@@ -354,37 +353,5 @@ public sealed class ClusterChecksTests
         Assert.Equal(AlarmType.Nospace, alarm.Alarm);
         Assert.Equal(AlarmType.Corrupt, Assert.Single(StatusAlarms.Parse(["memberID:1 alarm:CORRUPT"])).Alarm);
         Assert.Empty(StatusAlarms.Parse(["memberID:1 alarm:NONE "]));
-    }
-
-    [Fact]
-    public void QuotaIsTakenFromEtcd36StatusWhenPresent()
-    {
-        var status = new StatusResponse { Version = "3.4.23", DbSize = 1234 };
-        Assert.Null(StatusAlarms.QuotaFromStatus(status));
-
-        // etcd 3.6 adds dbSizeQuota as field 12: append it to the wire form and parse with the 3.4 protos.
-        var bytes = status.ToByteArray().ToList();
-        using (var extra = new MemoryStream())
-        {
-            var output = new CodedOutputStream(extra);
-            output.WriteTag(12, WireFormat.WireType.Varint);
-            output.WriteInt64(8L * 1024 * 1024 * 1024);
-            output.Flush();
-            bytes.AddRange(extra.ToArray());
-        }
-        var from36 = StatusResponse.Parser.ParseFrom(bytes.ToArray());
-        Assert.Equal(1234, from36.DbSize);
-        Assert.Equal(8L * 1024 * 1024 * 1024, StatusAlarms.QuotaFromStatus(from36));
-    }
-
-    [Theory]
-    [InlineData("etcd_server_quota_backend_bytes 2.147483648e+09", 2147483648.0)]
-    [InlineData("etcd_server_quota_backend_bytes 1.048576e+06 1700000000000", 1048576.0)]
-    public void MetricSamplesParse(string line, double expected)
-    {
-        Assert.True(MemberMetricsReader.TryParseSample(line, MemberMetricsReader.QuotaMetric, out var value));
-        Assert.Equal(expected, value);
-        Assert.False(MemberMetricsReader.TryParseSample("# HELP etcd_server_quota_backend_bytes Current backend storage quota size in bytes.", MemberMetricsReader.QuotaMetric, out _));
-        Assert.False(MemberMetricsReader.TryParseSample("etcd_server_quota_backend_bytes_total 5", MemberMetricsReader.QuotaMetric, out _));
     }
 }

@@ -104,7 +104,7 @@ public sealed class HealthFaultTests(ITestOutputHelper output)
             Assert.Contains("did not answer within", Single(results, EtcdClusterChecks.MemberHealth, hungName).Message);
 
             // A hung endpoint listed first does not delay discovery either.
-            var hungFirst = sandbox.ConnectionSettings with { Endpoints = [sandbox.Members[hung].ClientUrl, .. sandbox.ClientEndpoints], CommandTimeout = timeout };
+            var hungFirst = sandbox.ConnectionSettings with { Endpoints = [sandbox.Members[hung].ClientUrl, .. sandbox.GetClientEndpoints()], CommandTimeout = timeout };
             using var hungFirstCluster = new EtcdCluster(hungFirst);
             watch.Restart();
             var discovery = await MemberDiscovery.DiscoverAsync(hungFirstCluster);

@@ -125,7 +125,7 @@ public sealed class TlsClusterHealthTests(TlsClusterFixture fixture)
         var member = Sandbox.Members[2];
         var info = await ServerCertificateProbe.GetAsync(new Uri(member.ClientUrl), Sandbox.ConnectionSettings, CancellationToken.None);
         using var onDisk = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(
-            Path.Combine(Sandbox.CertificateAuthority!.Directory, member.Name + ".pem"));
+            Path.Combine(Sandbox.GetCertificateAuthority()!.Directory, member.Name + ".pem"));
         Assert.Equal(onDisk.Thumbprint, info.Thumbprint);
         Assert.Equal(new DateTimeOffset(onDisk.NotAfter.ToUniversalTime()), info.NotAfter);
 
@@ -137,7 +137,7 @@ public sealed class TlsClusterHealthTests(TlsClusterFixture fixture)
     [Fact]
     public async Task ExpiredClientCertificateIsRejectedByEveryMemberAndFailsItsCheck()
     {
-        var expired = Sandbox.CertificateAuthority!.IssueClientCertificate("expired-health-client",
+        var expired = Sandbox.GetCertificateAuthority()!.IssueClientCertificate("expired-health-client",
             notBefore: DateTimeOffset.UtcNow.AddDays(-10), notAfter: DateTimeOffset.UtcNow.AddDays(-2), fileName: "expired-health-" + Guid.NewGuid().ToString("N"));
         var settings = Sandbox.ConnectionSettings with { CertificatePath = expired.CertificatePath, KeyPath = expired.KeyPath };
 
@@ -161,7 +161,7 @@ public sealed class TlsClusterHealthTests(TlsClusterFixture fixture)
         var discovery = await MemberDiscovery.DiscoverAsync(cluster);
         Assert.False(discovery.Succeeded);
         var fallback = EtcdHealthProbe.FromDiscoveryFailures(discovery).ToList();
-        Assert.Equal(Sandbox.ClientEndpoints.Order(), fallback.Select(r => r.Report.Endpoint).Order());
+        Assert.Equal(Sandbox.GetClientEndpoints().Order(), fallback.Select(r => r.Report.Endpoint).Order());
         Assert.All(fallback, r =>
         {
             Assert.False(r.Report.Healthy);
@@ -187,11 +187,11 @@ public sealed class TlsClusterHealthTests(TlsClusterFixture fixture)
     {
         // A dead endpoint listed first costs nothing: the live ones answer the race.
         var dead = $"https://127.0.0.1:{LoopbackPorts.Allocate(1)[0]}";
-        var settings = Sandbox.ConnectionSettings with { Endpoints = [dead, .. Sandbox.ClientEndpoints] };
+        var settings = Sandbox.ConnectionSettings with { Endpoints = [dead, .. Sandbox.GetClientEndpoints()] };
         using var cluster = new EtcdCluster(settings);
         var discovery = await MemberDiscovery.DiscoverAsync(cluster);
         Assert.True(discovery.Succeeded);
         Assert.Equal(3, discovery.MemberList!.Members.Count);
-        Assert.Contains(discovery.AnsweredBy!.GetLeftPart(UriPartial.Authority), Sandbox.ClientEndpoints);
+        Assert.Contains(discovery.AnsweredBy!.GetLeftPart(UriPartial.Authority), Sandbox.GetClientEndpoints());
     }
 }

@@ -105,7 +105,7 @@ public sealed class PodLogFaultTests
         var target = deployment.Sandbox.Members[0];
         var pki = Path.Combine(deployment.Directory, "rogue");
         Directory.CreateDirectory(pki);
-        var certificate = deployment.Sandbox.CertificateAuthority!.IssueServerCertificate("rogue", fileName: "rogue-member");
+        var certificate = deployment.Sandbox.GetCertificateAuthority()!.IssueServerCertificate("rogue", fileName: "rogue-member");
         var ports = Enumerable.Range(0, 2).Select(_ => FreePort()).ToArray();
         // A member of another cluster (another token, so another cluster ID) that believes master-0 is its peer.
         var start = new ProcessStartInfo(deployment.Sandbox.EtcdPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

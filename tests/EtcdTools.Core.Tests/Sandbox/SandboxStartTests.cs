@@ -24,7 +24,7 @@ public sealed class SingleMemberSandboxTests(SingleMemberFixture fixture)
         Assert.StartsWith("http://127.0.0.1:", member.ClientUrl);
         Assert.StartsWith("http://127.0.0.1:", member.PeerUrl);
         Assert.StartsWith("http://127.0.0.1:", member.MetricsUrl);
-        Assert.Equal([member.ClientUrl], Sandbox.ClientEndpoints);
+        Assert.Equal([member.ClientUrl], Sandbox.GetClientEndpoints());
         Assert.False(Sandbox.Tls);
         Assert.Null(Sandbox.CaCertificatePath);
         Assert.Null(Sandbox.ClientCertificatePath);
@@ -81,7 +81,7 @@ public sealed class MultiMemberPlaintextSandboxTests
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = members });
 
         Assert.Equal(members, sandbox.Members.Count);
-        Assert.Equal(members, sandbox.ClientEndpoints.Distinct().Count());
+        Assert.Equal(members, sandbox.GetClientEndpoints().Distinct().Count());
         Assert.All(sandbox.Members, m => Assert.Equal("etcd", ProcFacts.CommandName(m.ProcessId)));
 
         var health = await Etcdctl.RunAsync(sandbox.ConnectionSettings, "endpoint", "health");

@@ -73,7 +73,7 @@ public sealed class TlsSandboxTests(TlsClusterFixture fixture)
     [Fact]
     public async Task RejectsExpiredClientCertificate()
     {
-        var expired = Sandbox.CertificateAuthority!.IssueClientCertificate(
+        var expired = Sandbox.GetCertificateAuthority()!.IssueClientCertificate(
             "expired-client",
             notBefore: DateTimeOffset.UtcNow.AddDays(-2),
             notAfter: DateTimeOffset.UtcNow.AddDays(-1),
@@ -101,7 +101,7 @@ public sealed class TlsSandboxTests(TlsClusterFixture fixture)
     public async Task AcceptsAnotherValidClientCertificateFromTheSandboxCa()
     {
         // The control for the rejections above: a fresh certificate from the same CA works.
-        var valid = Sandbox.CertificateAuthority!.IssueClientCertificate("another-client", fileName: "another-" + Guid.NewGuid().ToString("N"));
+        var valid = Sandbox.GetCertificateAuthority()!.IssueClientCertificate("another-client", fileName: "another-" + Guid.NewGuid().ToString("N"));
         var settings = Sandbox.GetConnectionSettings(1) with { CertificatePath = valid.CertificatePath, KeyPath = valid.KeyPath };
         var health = await Etcdctl.RunAsync(settings, "endpoint", "health");
         Assert.True(health.ExitCode == 0, health.ToString());
