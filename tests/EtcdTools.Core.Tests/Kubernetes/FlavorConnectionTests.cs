@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using EtcdTools.Client;
 using EtcdTools.FakeKubernetes;
-using EtcdTools.Health;
+using EtcdTools.Metrics;
 using EtcdTools.Kubernetes;
 using EtcdTools.Protocol.Etcdserverpb;
 using Google.Protobuf;

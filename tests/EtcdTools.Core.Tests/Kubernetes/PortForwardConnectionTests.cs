@@ -2,7 +2,7 @@ using System.Diagnostics;
 using EtcdTools.Client;
 using EtcdTools.Core.Tests.Fixtures;
 using EtcdTools.FakeKubernetes;
-using EtcdTools.Health;
+using EtcdTools.Metrics;
 using EtcdTools.Kubernetes;
 
 namespace EtcdTools.Core.Tests.Kubernetes;
