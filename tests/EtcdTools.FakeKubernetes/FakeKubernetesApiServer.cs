@@ -7,7 +7,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
-using EtcdTools.Sandbox;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -102,15 +101,13 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 
     /// <summary>
     /// Makes a pod run a sandbox member: its log is the member's, a port-forward to a pod port in
-    /// <paramref name="ports"/> reaches 127.0.0.1 at the mapped port, and exec runs etcdctl with the
-    /// container's environment, overridden by <paramref name="execEnvironment"/>.
+    /// the binding's ports reaches 127.0.0.1 at the mapped port, and exec runs etcdctl with the
+    /// container's environment, overridden by the binding's.
     /// </summary>
-    public void BindPod(string ns, string name, EtcdSandboxMember member, IReadOnlyDictionary<int, int> ports, IReadOnlyDictionary<string, string>? execEnvironment = null)
+    public void BindPod(string ns, string name, FakePodBinding binding)
     {
         var pod = GetPod(ns, name) ?? throw new ArgumentException($"No pod {ns}/{name}.", nameof(name));
-        pod.Member = member;
-        pod.Ports = ports;
-        pod.ExecEnvironment = execEnvironment ?? new Dictionary<string, string>();
+        pod.Binding = binding;
     }
 
     /// <summary>Deletes a pod: it disappears from lists and reads, and its port-forwards end as the kubelet ends them.</summary>
@@ -351,7 +348,7 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
             return;
         }
         var previous = query["previous"] == "true";
-        var lines = container == "etcd" && pod.Member is { } member ? FakeLog.Read(member.LogPath, previous) : previous ? null : [];
+        var lines = container == "etcd" && pod.Binding is { } member ? FakeLog.Read(member.LogPath, previous) : previous ? null : [];
         if (lines is null)
         {
             await WriteStatusAsync(context, 400, "BadRequest", $"previous terminated container \"{container}\" in pod \"{name}\" not found").ConfigureAwait(false);
@@ -409,7 +406,7 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
                 var prefix = new[] { (byte)(port & 0xff), (byte)(port >> 8) };
                 await relay.SendAsync((byte)(2 * i), prefix, ended.Token).ConfigureAwait(false);
                 await relay.SendAsync((byte)(2 * i + 1), prefix, ended.Token).ConfigureAwait(false);
-                if (pod.Ports.TryGetValue(port, out var target) && pod.Member is not null)
+                if (pod.Ports.TryGetValue(port, out var target) && pod.Binding is not null)
                 {
                     var tcp = new TcpClient { NoDelay = true };
                     try
@@ -497,7 +494,7 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
         using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol).ConfigureAwait(false);
         using var relay = new ChannelSocket(socket);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, pod.Deleted.Token);
-        if (!pod.ContainerNames.Contains(container) || command.Count == 0 || command[0] != "etcdctl" || pod.Member is null)
+        if (!pod.ContainerNames.Contains(container) || command.Count == 0 || command[0] != "etcdctl" || pod.Binding is null)
         {
             var why = !pod.ContainerNames.Contains(container) ? $"container {container} is not valid for pod {name}"
                 : $"exec: \"{(command.Count == 0 ? "" : command[0])}\": executable file not found in $PATH (this fake runs only etcdctl, in pods bound to etcd members)";

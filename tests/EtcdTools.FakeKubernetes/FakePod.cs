@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using EtcdTools.Sandbox;
-
 namespace EtcdTools.FakeKubernetes;
 
 /// <summary>One pod of the fake: its recorded JSON and, when bound, the sandbox member it runs.</summary>
@@ -17,9 +15,9 @@ internal sealed class FakePod(JsonObject json)
     public IReadOnlyList<string> ContainerNames =>
         Json["spec"]!["containers"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()).ToList();
 
-    public EtcdSandboxMember? Member { get; set; }
-    public IReadOnlyDictionary<int, int> Ports { get; set; } = new Dictionary<int, int>();
-    public IReadOnlyDictionary<string, string> ExecEnvironment { get; set; } = new Dictionary<string, string>();
+    public FakePodBinding? Binding { get; set; }
+    public IReadOnlyDictionary<int, int> Ports => Binding?.Ports ?? new Dictionary<int, int>();
+    public IReadOnlyDictionary<string, string> ExecEnvironment => Binding?.ExecEnvironment ?? new Dictionary<string, string>();
 
     /// <summary>Cancelled when the pod is deleted: its port-forwards and execs end.</summary>
     public CancellationTokenSource Deleted { get; } = new();
@@ -39,8 +37,8 @@ internal sealed class FakePod(JsonObject json)
     public JsonObject Render()
     {
         var copy = Json.DeepClone().AsObject();
-        if (Member is not { } member) return copy;
-        var running = member.State == EtcdSandboxMemberState.Running;
+        if (Binding is not { } member) return copy;
+        var running = member.IsRunning();
         var statuses = copy["status"]?["containerStatuses"]?.AsArray();
         var etcd = statuses?.FirstOrDefault(s => s?["name"]?.GetValue<string>() == "etcd")?.AsObject();
         if (etcd is not null)
@@ -58,3 +56,10 @@ internal sealed class FakePod(JsonObject json)
         return copy;
     }
 }
+
+/// <summary>
+/// What makes a pod run a real etcd member: its log file (container instances start at each
+/// "=== etcd sandbox: starting" line), the pod's ports mapped to the member's loopback ports, the
+/// environment exec gives etcdctl, and whether the member runs (neither stopped nor suspended).
+/// </summary>
+public sealed record FakePodBinding(string LogPath, IReadOnlyDictionary<int, int> Ports, IReadOnlyDictionary<string, string> ExecEnvironment, Func<bool> IsRunning);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using EtcdTools.Client;
-using EtcdTools.FakeKubernetes;
 using EtcdTools.Metrics;
 using EtcdTools.Kubernetes;
 using EtcdTools.Protocol.Etcdserverpb;

@@ -1,4 +1,3 @@
-using EtcdTools.FakeKubernetes;
 using EtcdTools.Kubernetes;
 
 namespace EtcdTools.Core.Tests.Kubernetes;

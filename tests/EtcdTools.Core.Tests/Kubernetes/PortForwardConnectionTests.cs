@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using EtcdTools.Client;
 using EtcdTools.Core.Tests.Fixtures;
-using EtcdTools.FakeKubernetes;
 using EtcdTools.Metrics;
 using EtcdTools.Kubernetes;
 

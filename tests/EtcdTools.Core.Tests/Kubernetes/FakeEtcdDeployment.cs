@@ -1,8 +1,9 @@
 using EtcdTools.Client;
+using EtcdTools.FakeKubernetes;
 using EtcdTools.Kubernetes;
 using EtcdTools.Sandbox;
 
-namespace EtcdTools.FakeKubernetes;
+namespace EtcdTools.Core.Tests.Kubernetes;
 
 /// <summary>How to start the etcd behind a <see cref="FakeEtcdDeployment"/>: faults that need flags at start.</summary>
 public sealed record FakeEtcdOptions
@@ -129,7 +130,7 @@ public sealed class FakeEtcdDeployment : IAsyncDisposable
                 exec["ETCDCTL_KEY"] = Sandbox.ClientKeyPath!;
             }
             if (Flavor == EtcdPodFlavor.Bitnami) exec["ETCDCTL_USER"] = $"root:{BitnamiRootPassword}";
-            Server.BindPod(Namespace, PodName(member.Index), member, ports, exec);
+            Server.BindPod(Namespace, PodName(member.Index), new FakePodBinding(member.LogPath, ports, exec, () => member.State == EtcdSandboxMemberState.Running));
         }
     }
 
