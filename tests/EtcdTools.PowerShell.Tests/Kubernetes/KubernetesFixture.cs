@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Management.Automation;
+using System.Text.Json.Nodes;
 using EtcdTools.FakeKubernetes;
 using EtcdTools.PowerShell.Tests.Hosting;
 
@@ -25,8 +27,8 @@ public sealed class KubernetesFixture : IAsyncLifetime, IDisposable
         var started = _owner.Invoke("Start-EtcdSandbox -Members 3 -Tls -Name master -BaseDirectory $args[0] -ExtraArgument '--logger=zap'", _directory).ThrowOnError();
         Sandbox = Assert.Single(started.Output);
         Server = await FakeKubernetesApiServer.StartAsync();
-        Server.AddRecordedPods("openshift-pods.json");
         var members = ((System.Collections.IEnumerable)Sandbox.Get("Members")!).Cast<object>().Select(m => new PSObject(m)).ToList();
+        Server.AddRecordedPods(OnThisHost(members));
         foreach (var member in members)
         {
             var client = new Uri(member.Get<string>("ClientUrl")).Port;
@@ -59,6 +61,34 @@ public sealed class KubernetesFixture : IAsyncLifetime, IDisposable
         Server.WriteKubeconfig(Kubeconfig);
         Server.Deny(FakeKubernetesApiServer.LimitedUser, "get", "secrets");
         Server.Deny(FakeKubernetesApiServer.LimitedUser, "create", "pods/portforward");
+    }
+
+    /// <summary>
+    /// The recorded OpenShift pods as if their nodes were this host: node IP 127.0.0.1 and etcd
+    /// listening on the sandbox member's client port (for the client and the metrics URL), which
+    /// the member's certificate and advertised URL match. Returns the path of the rewritten PodList.
+    /// </summary>
+    private string OnThisHost(IReadOnlyList<PSObject> members)
+    {
+        var list = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Recorded", "openshift-pods.json")))!.AsObject();
+        foreach (var member in members)
+        {
+            var port = new Uri(member.Get<string>("ClientUrl")).Port.ToString(CultureInfo.InvariantCulture);
+            var pod = list["items"]!.AsArray().Single(p => p!["metadata"]!["name"]!.GetValue<string>() == "etcd-" + member.Get<string>("Name"))!.AsObject();
+            pod["status"]!["podIP"] = "127.0.0.1";
+            pod["status"]!["hostIP"] = "127.0.0.1";
+            pod["status"]!["podIPs"] = new JsonArray(new JsonObject { ["ip"] = "127.0.0.1" });
+            foreach (var container in pod["spec"]!["containers"]!.AsArray())
+            {
+                var command = container!["command"]?.AsArray();
+                if (command is null) continue;
+                for (var i = 0; i < command.Count; i++)
+                    command[i] = command[i]!.GetValue<string>().Replace("0.0.0.0:2379", "0.0.0.0:" + port, StringComparison.Ordinal).Replace("0.0.0.0:9978", "0.0.0.0:" + port, StringComparison.Ordinal);
+            }
+        }
+        var path = Path.Combine(_directory, "openshift-pods-on-this-host.json");
+        File.WriteAllText(path, list.ToJsonString());
+        return path;
     }
 
     /// <summary>A session with $kubeconfig and $sandbox set.</summary>
