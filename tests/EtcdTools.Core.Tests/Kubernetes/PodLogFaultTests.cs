@@ -22,7 +22,7 @@ public sealed class PodLogFaultTests
         return entries;
     }
 
-    /// <summary>Polls a member's classified log until <paramref name="category"/> shows up (etcd logs a moment after the fact).</summary>
+    /// <summary>Polls a member's classified log until one of <paramref name="categories"/> shows up (etcd logs a moment after the fact).</summary>
     private static async Task<List<EtcdLogEntry>> WaitForAsync(FakeEtcdDeployment deployment, int member, params EtcdLogCategory[] categories)
     {
         var watch = Stopwatch.StartNew();
