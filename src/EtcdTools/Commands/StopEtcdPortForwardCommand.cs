@@ -5,7 +5,7 @@ using EtcdTools.Kubernetes;
 namespace EtcdTools.Commands;
 
 /// <summary>Closes local port-forwards opened by Start-EtcdPortForward: those piped in, or every one still open.</summary>
-[Cmdlet(VerbsLifecycle.Stop, "EtcdPortForward", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsLifecycle.Stop, "EtcdPortForward", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(EtcdLocalPortForward))]
 public sealed class StopEtcdPortForwardCommand : EtcdToolsCmdlet
 {

@@ -94,9 +94,34 @@ public sealed class KubernetesCmdletTests(KubernetesFixture fixture)
             Assert.True(process.ExitCode == 0, output);
             Assert.Equal(3, output.Split('\n').Count(l => l.Contains("is healthy", StringComparison.Ordinal)));
         }
-        var stopped = session.Invoke("Stop-EtcdPortForward -PassThru").ThrowOnError();
+        var stopped = session.Invoke("Stop-EtcdPortForward -PassThru -Confirm:$false").ThrowOnError();
         Assert.Equal(3, stopped.Output.Count);
         Assert.All(stopped.Output, f => Assert.False(f.Get<bool>("IsRunning")));
+    }
+
+    [Fact]
+    public void TheViewsOfPodsLogLinesAndPortForwardsRenderRealObjects()
+    {
+        using var session = fixture.NewSession();
+        session.Invoke("Connect-EtcdCluster -Kubernetes -Kubeconfig $kubeconfig").ThrowOnError();
+        var samples = session.Invoke("""
+            $pods = Get-EtcdPod -Kubeconfig $kubeconfig
+            $pods
+            $pods | Get-EtcdPodLog -Kubeconfig $kubeconfig -Tail 20 -IncludeOther
+            Start-EtcdPortForward -Member master-0
+            """).ThrowOnError().Output;
+        foreach (var group in samples.GroupBy(s => s.BaseObject.GetType().FullName))
+        {
+            session.SetVariable("objects", group.ToArray());
+            foreach (var format in new[] { "Format-Table -ShowError", "Format-List -ShowError", "Format-Custom" })
+            {
+                var shown = session.Invoke($"$objects | {format} -DisplayError | Out-String -Width 250").ThrowOnError().Text;
+                Assert.DoesNotContain("#ERR", shown, StringComparison.Ordinal);
+                Assert.False(string.IsNullOrWhiteSpace(shown), $"{format} of {group.Key} shows nothing");
+            }
+        }
+        Assert.Equal(3, samples.Select(s => s.BaseObject.GetType().FullName).Distinct().Count());
+        session.Invoke("Stop-EtcdPortForward -Confirm:$false").ThrowOnError();
     }
 
     [Fact]
