@@ -38,6 +38,12 @@ public sealed class KubernetesCmdletTests(KubernetesFixture fixture)
         var checks = session.Invoke("Test-EtcdCluster -Detailed").ThrowOnError();
         Assert.NotEmpty(checks.Output);
         Assert.DoesNotContain(checks.Output, c => c.Get<string>("Status") == "Fail");
+        // The pods' own checks: all Ready, master-1 recorded with a restart after an OOM kill, and the logs read.
+        Assert.Equal(3, checks.Output.Count(c => c.Get<string>("Check") == "PodReady" && c.Get<string>("Status") == "Pass"));
+        var restarts = checks.Output.Single(c => c.Get<string>("Check") == "PodRestarts" && c.Get<string>("Member") == "master-1");
+        Assert.Equal("Warn", restarts.Get<string>("Status"));
+        Assert.Contains("OOMKilled", restarts.Get<string>("Message"), StringComparison.Ordinal);
+        Assert.Equal(3, checks.Output.Count(c => c.Get<string>("Check") == "LogWarnings" && c.Get<string>("Value") != "unknown"));
         session.Invoke("Set-EtcdKey -Key /hosted/k8s -Value 'through the API server'").ThrowOnError();
         var key = Assert.Single(session.Invoke("Get-EtcdKey -Key /hosted/k8s").ThrowOnError().Output);
         Assert.Equal("through the API server", key.Get<string>("Value"));
