@@ -19,6 +19,7 @@ public sealed class EtcdClient : IDisposable
     private readonly bool _ownsTransport;
     private readonly SemaphoreSlim _authLock = new(1, 1);
     private volatile string? _token;
+    private volatile bool _clusterChecked;
 
     /// <summary>A client for <paramref name="endpoint"/>, or the first endpoint of the settings.</summary>
     public EtcdClient(EtcdConnectionSettings settings, Uri? endpoint = null)
@@ -74,6 +75,7 @@ public sealed class EtcdClient : IDisposable
     /// </summary>
     public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await EnsureExpectedClusterAsync(null, cancellationToken).ConfigureAwait(false);
         var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
         await using var call = _transport.DuplexStreamingCall(EtcdMethods.WatchStream, new GrpcCallOptions(Headers: headers, CancellationToken: cancellationToken));
         await call.WriteAsync(new WatchRequest { CreateRequest = request }, cancellationToken).ConfigureAwait(false);
@@ -157,6 +159,7 @@ public sealed class EtcdClient : IDisposable
     public async Task<SnapshotResult> SnapshotAsync(Stream destination, IProgress<SnapshotProgress>? progress = null,
         TimeSpan? idleTimeout = null, CancellationToken cancellationToken = default)
     {
+        await EnsureExpectedClusterAsync(null, cancellationToken).ConfigureAwait(false);
         var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
         var options = new GrpcCallOptions(IdleTimeout: idleTimeout ?? Settings.CommandTimeout, Headers: headers, CancellationToken: cancellationToken);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -242,6 +245,7 @@ public sealed class EtcdClient : IDisposable
     private async Task<TResponse> CallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
     {
+        if (!ReferenceEquals(method, EtcdMethods.MemberList)) await EnsureExpectedClusterAsync(timeout, cancellationToken).ConfigureAwait(false);
         var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
         TResponse response;
         try
@@ -254,8 +258,21 @@ public sealed class EtcdClient : IDisposable
             headers = await GetAuthHeadersAsync(cancellationToken, renew: true).ConfigureAwait(false);
             response = await _transport.UnaryCallAsync(method, request, Options(timeout, headers, cancellationToken)).ConfigureAwait(false);
         }
-        CheckClusterId(ResponseHeaders.Of(response), method.DisplayName);
+        var header = ResponseHeaders.Of(response);
+        CheckClusterId(header, method.DisplayName);
+        if (header is { ClusterId: not 0 }) _clusterChecked = true;
         return response;
+    }
+
+    /// <summary>
+    /// Before this client's first call to a member whose cluster is expected: a member list, whose
+    /// header names the cluster, so a write never reaches another cluster only to be refused after.
+    /// </summary>
+    private async Task EnsureExpectedClusterAsync(TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        if (Settings.ExpectedClusterId is null || _clusterChecked) return;
+        await MemberListAsync(timeout: timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _clusterChecked = true;
     }
 
     /// <summary>

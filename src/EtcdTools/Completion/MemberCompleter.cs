@@ -12,16 +12,14 @@ public sealed class MemberCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var typed = CompletionContext.Unquote(wordToComplete);
-        var members = CompletionContext.Ask(CompletionContext.Settings(fakeBoundParameters), async (cluster, ct) =>
-            (IReadOnlyList<Protocol.Etcdserverpb.Member>)(await cluster.GetMembersAsync(ct).ConfigureAwait(false)).Members.ToList());
-        foreach (var member in members.OrderBy(m => m.Name, StringComparer.OrdinalIgnoreCase))
+        var members = CompletionContext.Ask(CompletionContext.Settings(fakeBoundParameters), MemberSuggestions.SuggestAsync);
+        foreach (var member in members)
         {
-            var id = MemberId.Format(member.ID);
-            var tooltip = $"{(member.Name.Length > 0 ? member.Name : "(not started)")} {id} {string.Join(",", member.ClientURLs)}{(member.IsLearner ? " learner" : "")}";
+            var tooltip = $"{(member.Name.Length > 0 ? member.Name : "(not started)")} {member.Id} {member.ClientUrls}{(member.IsLearner ? " learner" : "")}";
             if (member.Name.Length > 0 && member.Name.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
                 yield return new CompletionResult(CompletionContext.Quote(member.Name), member.Name, CompletionResultType.ParameterValue, tooltip);
-            else if (id.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
-                yield return new CompletionResult(id, id, CompletionResultType.ParameterValue, tooltip);
+            else if (member.Id.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
+                yield return new CompletionResult(member.Id, member.Id, CompletionResultType.ParameterValue, tooltip);
         }
     }
 }

@@ -105,6 +105,12 @@ public abstract class EtcdCmdlet : EtcdToolsCmdlet
         else (configured, source) = (null, "Default");
 
         var settings = configured ?? new EtcdConnectionSettings();
+        var connectionName = source switch
+        {
+            "Connection" => "-Connection",
+            "Session" => "the session's connection (Connect-EtcdCluster)",
+            _ => "the connection",
+        };
         var endpoints = Endpoint is null ? [] : SplitEndpoints(Endpoint);
         if (endpoints.Length > 0)
         {
@@ -139,8 +145,8 @@ public abstract class EtcdCmdlet : EtcdToolsCmdlet
             if (!MemberId.TryParse(ClusterId, out var wanted))
                 throw new FormatException($"'{ClusterId}' is not an etcd cluster ID: give it in hex as Get-EtcdMember and Get-EtcdConnection show it.");
             if (wanted != 0 && settings.ExpectedClusterId is { } known && known != wanted)
-                throw new EtcdException(EtcdErrorKind.ClusterMismatch, Protocol.GrpcStatusCode.FailedPrecondition,
-                    $"The object piped in belongs to cluster {MemberId.Format(wanted)}, but the {source.ToLowerInvariant()} connection is to cluster {MemberId.Format(known)}. " +
+                throw new EtcdException(EtcdErrorKind.ClusterMismatch, EtcdTools.Protocol.GrpcStatusCode.FailedPrecondition,
+                    $"The object piped in (or -ClusterId) belongs to cluster {MemberId.Format(wanted)}, but {connectionName} is to cluster {MemberId.Format(known)}. " +
                     "Nothing was done. Pass -Connection for the cluster the object came from.");
             // 0: the object's cluster was unknown when it was made (an endpoint that never answered).
             if (wanted != 0) settings = settings with { ExpectedClusterId = wanted };

@@ -57,6 +57,14 @@ public sealed class PowerShellSession : IDisposable
         return shell;
     }
 
+    /// <summary>Writes <paramref name="count"/> keys <paramref name="prefix"/>00001... with 3-byte values, through one Set-EtcdKey pipeline.</summary>
+    public void WriteKeys(string prefix, int count)
+    {
+        Invoke("$prefix, $count = $args; 1..$count | ForEach-Object { [pscustomobject]@{ Key = '{0}{1:d5}' -f $prefix, $_; RawValue = [byte[]](1, 2, 3) } } | Set-EtcdKey -Confirm:$false",
+            prefix, count).ThrowOnError();
+        Assert.Equal((long)count, Invoke("Get-EtcdKey -Prefix $args[0] -CountOnly", prefix).ThrowOnError().SingleValue());
+    }
+
     /// <summary>Sets a variable of the session (a sandbox object from another session, say).</summary>
     public void SetVariable(string name, object? value) => _runspace.SessionStateProxy.SetVariable(name, value);
 
