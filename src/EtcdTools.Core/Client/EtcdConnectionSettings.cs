@@ -24,6 +24,18 @@ public sealed record EtcdConnectionSettings
     public string? CertificatePath { get; init; }
     public string? KeyPath { get; init; }
 
+    /// <summary>
+    /// The CA bundle, client certificate and key as PEM text held in memory, instead of files (read
+    /// from a Kubernetes Secret and ConfigMap: the key is never written to disk). Each item from a
+    /// file or from text, not both.
+    /// </summary>
+    public string? CaCertificatePem { get; init; }
+    public string? CertificatePem { get; init; }
+    public string? KeyPem { get; init; }
+
+    /// <summary>Where the PEM text came from, named in TLS errors (e.g. "Secret openshift-etcd/etcd-client").</summary>
+    public string? PemSource { get; init; }
+
     /// <summary>Overrides the name the server certificate is checked against (SNI and SAN).</summary>
     public string? ServerName { get; init; }
 
@@ -60,6 +72,10 @@ public sealed record EtcdConnectionSettings
         CaCertificatePath = CaCertificatePath,
         CertificatePath = CertificatePath,
         KeyPath = KeyPath,
+        CaCertificatePem = CaCertificatePem,
+        CertificatePem = CertificatePem,
+        KeyPem = KeyPem,
+        PemSource = PemSource,
         ServerName = ServerName,
         SkipCertificateCheck = SkipCertificateCheck,
         Connector = Connector,
@@ -69,7 +85,7 @@ public sealed record EtcdConnectionSettings
     public bool UsesTlsEndpoints => UsesTls || Endpoints.Any(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>True when TLS material is given, so bare host:port endpoints mean https.</summary>
-    public bool UsesTls => CaCertificatePath is not null || CertificatePath is not null || SkipCertificateCheck;
+    public bool UsesTls => CaCertificatePath is not null || CertificatePath is not null || CaCertificatePem is not null || CertificatePem is not null || SkipCertificateCheck;
 
     /// <summary>The endpoints as absolute URLs, validated. Throws <see cref="ArgumentException"/> with a clear message.</summary>
     public IReadOnlyList<Uri> GetEndpointUris() => Endpoints.Select(e => ParseEndpoint(e, UsesTls)).ToArray();

@@ -53,16 +53,26 @@ public static class ServerCertificateProbe
         using var tcp = new TcpClient();
         try
         {
+            Stream transport;
             using (var dial = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 dial.CancelAfter(settings.DialTimeout);
-                await tcp.ConnectAsync(clientUrl.IdnHost, clientUrl.Port, dial.Token).ConfigureAwait(false);
+                // Through the connection's connector when it has one (a Kubernetes port-forward), as the gRPC calls go.
+                if (settings.Connector is { } connector)
+                {
+                    transport = await connector.ConnectAsync(new Uri(where), dial.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await tcp.ConnectAsync(clientUrl.IdnHost, clientUrl.Port, dial.Token).ConfigureAwait(false);
+                    transport = tcp.GetStream();
+                }
             }
-            await using var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+            await using var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
             // The client certificate is offered because a member with --client-cert-auth may end the
             // handshake without it before this side has looked at the server's certificate.
-            var client = settings.CertificatePath is not null && settings.KeyPath is not null
-                ? TlsMaterial.Load(null, settings.CertificatePath, settings.KeyPath, skipCheck: true).ClientCertificate
+            var client = (settings.CertificatePath ?? settings.CertificatePem) is not null && (settings.KeyPath ?? settings.KeyPem) is not null
+                ? TlsMaterial.Load(new TlsSources(null, null, settings.CertificatePath, settings.CertificatePem, settings.KeyPath, settings.KeyPem), skipCheck: true).ClientCertificate
                 : null;
             var options = new SslClientAuthenticationOptions
             {

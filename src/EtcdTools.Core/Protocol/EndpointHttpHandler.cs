@@ -41,7 +41,11 @@ public static class EndpointHttpHandler
             TlsMaterial material;
             try
             {
-                material = TlsMaterial.Load(options.CaCertificatePath, options.CertificatePath, options.KeyPath, options.SkipCertificateCheck);
+                material = TlsMaterial.Load(new TlsSources(options.CaCertificatePath, options.CaCertificatePem, options.CertificatePath, options.CertificatePem, options.KeyPath, options.KeyPem)
+                {
+                    CaOrigin = options.PemSource is { } source ? $"from {source}" : null,
+                    CertificateOrigin = options.PemSource is { } origin ? $"from {origin}" : null,
+                }, options.SkipCertificateCheck);
             }
             catch
             {

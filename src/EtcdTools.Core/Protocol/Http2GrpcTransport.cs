@@ -15,6 +15,15 @@ public sealed record GrpcTransportOptions
     public string? CaCertificatePath { get; init; }
     public string? CertificatePath { get; init; }
     public string? KeyPath { get; init; }
+
+    /// <summary>The same items as PEM text held in memory (e.g. from a Kubernetes Secret); each item from a file or from text, not both.</summary>
+    public string? CaCertificatePem { get; init; }
+    public string? CertificatePem { get; init; }
+    public string? KeyPem { get; init; }
+
+    /// <summary>Where the PEM text came from, for messages (e.g. "Secret openshift-etcd/etcd-client").</summary>
+    public string? PemSource { get; init; }
+
     public string? ServerName { get; init; }
     public bool SkipCertificateCheck { get; init; }
 
@@ -230,6 +239,11 @@ public sealed class Http2GrpcTransport : IGrpcTransport
 
         var chain = Flatten(e).ToList();
         var text = string.Join(" | ", chain.Select(x => x.Message));
+
+        // The connector knows why its route failed (a forbidden port-forward, a deleted pod): its word is the clearest.
+        if (chain.OfType<EndpointConnectionException>().FirstOrDefault() is { } route)
+            return Error(route.Kind, route.Kind == EtcdErrorKind.Timeout ? GrpcStatusCode.DeadlineExceeded : GrpcStatusCode.Unavailable,
+                $"{route.Message}{what}", e);
 
         // A reset in the middle of a TLS handshake says more about TLS than about the network: classified below.
         // So does a reset while HTTP/2 is being set up: typically plain http:// to a TLS port.

@@ -26,32 +26,62 @@ internal sealed class TlsMaterial
     /// <summary>Why the last server certificate was refused; read when the handshake fails.</summary>
     public string? LastValidationFailure { get; private set; }
 
-    public static TlsMaterial Load(string? caPath, string? certificatePath, string? keyPath, bool skipCheck)
+    public static TlsMaterial Load(string? caPath, string? certificatePath, string? keyPath, bool skipCheck) =>
+        Load(new TlsSources(caPath, null, certificatePath, null, keyPath, null), skipCheck);
+
+    /// <summary>
+    /// Loads the CA bundle and client certificate from files or from PEM text held in memory (as read
+    /// from a Kubernetes Secret: the key never touches the disk). Each item comes from one source.
+    /// </summary>
+    public static TlsMaterial Load(TlsSources sources, bool skipCheck)
     {
+        if (sources.CaPath is not null && sources.CaPem is not null) throw Config("The CA certificate was given both as a file and as PEM text: give one.");
+        if (sources.CertificatePath is not null && sources.CertificatePem is not null) throw Config("The client certificate was given both as a file and as PEM text: give one.");
+        if (sources.KeyPath is not null && sources.KeyPem is not null) throw Config("The client key was given both as a file and as PEM text: give one.");
+
         X509Certificate2Collection? ca = null;
-        if (caPath is not null)
+        var caName = sources.CaPath is not null ? $"file '{sources.CaPath}'" : sources.CaOrigin ?? "PEM text";
+        if (sources.CaPath is not null || sources.CaPem is not null)
         {
-            RequireFile(caPath, "CA certificate");
             ca = new X509Certificate2Collection();
-            try { ca.ImportFromPemFile(caPath); }
-            catch (CryptographicException e) { throw Config($"The CA certificate file '{caPath}' could not be read as PEM: {e.Message}", e); }
-            if (ca.Count == 0) throw Config($"The CA certificate file '{caPath}' holds no PEM certificate (-----BEGIN CERTIFICATE-----).");
+            if (sources.CaPath is not null)
+            {
+                RequireFile(sources.CaPath, "CA certificate");
+                try { ca.ImportFromPemFile(sources.CaPath); }
+                catch (CryptographicException e) { throw Config($"The CA certificate {caName} could not be read as PEM: {e.Message}", e); }
+            }
+            else
+            {
+                try { ca.ImportFromPem(sources.CaPem); }
+                catch (CryptographicException e) { throw Config($"The CA certificate {caName} could not be read as PEM: {e.Message}", e); }
+            }
+            if (ca.Count == 0) throw Config($"The CA certificate {caName} holds no PEM certificate (-----BEGIN CERTIFICATE-----).");
         }
 
         X509Certificate2? client = null;
-        if (certificatePath is not null || keyPath is not null)
+        var hasCertificate = sources.CertificatePath is not null || sources.CertificatePem is not null;
+        var hasKey = sources.KeyPath is not null || sources.KeyPem is not null;
+        if (hasCertificate || hasKey)
         {
-            if (certificatePath is null) throw Config("A client key was given without its certificate: pass both the certificate and the key.");
-            if (keyPath is null) throw Config("A client certificate was given without its key: pass both the certificate and the key.");
-            RequireFile(certificatePath, "client certificate");
-            RequireFile(keyPath, "client key");
-            try { client = X509Certificate2.CreateFromPemFile(certificatePath, keyPath); }
+            if (!hasCertificate) throw Config("A client key was given without its certificate: pass both the certificate and the key.");
+            if (!hasKey) throw Config("A client certificate was given without its key: pass both the certificate and the key.");
+            if (sources.CertificatePath is not null) RequireFile(sources.CertificatePath, "client certificate");
+            if (sources.KeyPath is not null) RequireFile(sources.KeyPath, "client key");
+            var what = sources.CertificatePath is not null
+                ? $"The client certificate '{sources.CertificatePath}' and key '{sources.KeyPath ?? "(PEM text)"}'"
+                : $"The client certificate and key {sources.CertificateOrigin ?? "given as PEM text"}";
+            try
+            {
+                var certificatePem = sources.CertificatePem ?? File.ReadAllText(sources.CertificatePath!);
+                var keyPem = sources.KeyPem ?? File.ReadAllText(sources.KeyPath!);
+                client = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+            }
             catch (Exception e) when (e is CryptographicException or ArgumentException)
             {
-                throw Config($"The client certificate '{certificatePath}' and key '{keyPath}' could not be loaded (is the key unencrypted PEM and does it belong to the certificate?): {e.Message}", e);
+                throw Config($"{what} could not be loaded (is the key unencrypted PEM and does it belong to the certificate?): {e.Message}", e);
             }
         }
-        return new TlsMaterial(ca, caPath, client, skipCheck);
+        return new TlsMaterial(ca, sources.CaPath ?? sources.CaOrigin, client, skipCheck);
     }
 
     public bool ValidateServerCertificate(X509Certificate? certificate, X509Chain? presentedChain, SslPolicyErrors errors)
@@ -92,7 +122,7 @@ internal sealed class TlsMaterial
                 ? $"it expired on {leaf.NotAfter:u}"
                 : $"it is not valid before {leaf.NotBefore:u}"
             : statuses.Contains(X509ChainStatusFlags.UntrustedRoot) || statuses.Contains(X509ChainStatusFlags.PartialChain)
-                ? $"it is issued by '{leaf.Issuer}', which does not chain to the CA bundle '{CaPath}'"
+                ? $"it is issued by '{leaf.Issuer}', which does not chain to the CA bundle '{CaPath ?? "given as PEM text"}'"
                 : string.Join(", ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
         LastValidationFailure = $"the server certificate '{subject}' is not trusted: {reason}";
         return false;
@@ -112,4 +142,14 @@ internal sealed class TlsMaterial
 
     private static EtcdException Config(string message, Exception? inner = null) =>
         new(EtcdErrorKind.TlsConfiguration, GrpcStatusCode.InvalidArgument, message, innerException: inner);
+}
+
+/// <summary>
+/// Where the TLS items come from: a file path or PEM text for each (never both). The origins name
+/// in-memory PEM in messages (e.g. "from Secret openshift-etcd/etcd-client").
+/// </summary>
+internal sealed record TlsSources(string? CaPath, string? CaPem, string? CertificatePath, string? CertificatePem, string? KeyPath, string? KeyPem)
+{
+    public string? CaOrigin { get; init; }
+    public string? CertificateOrigin { get; init; }
 }

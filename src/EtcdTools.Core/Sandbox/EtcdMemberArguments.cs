@@ -17,7 +17,7 @@ internal static class EtcdMemberArguments
             $"--name={member.Name}",
             $"--data-dir={member.DataDirectory}",
             $"--listen-client-urls={member.ClientUrl}",
-            $"--advertise-client-urls={member.ClientUrl}",
+            $"--advertise-client-urls={options.AdvertisedClientUrls?[member.Index] ?? member.ClientUrl}",
             $"--listen-peer-urls={member.PeerUrl}",
             $"--initial-advertise-peer-urls={member.PeerUrl}",
             $"--initial-cluster={string.Join(',', cluster.Select(m => $"{m.Name}={m.PeerUrl}"))}",

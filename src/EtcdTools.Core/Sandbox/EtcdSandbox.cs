@@ -115,7 +115,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         try
         {
             if (options.Tls)
-                sandbox._certificates = SandboxCertificates.Create(name, sandbox.Directory, sandbox._memberNames);
+                sandbox._certificates = SandboxCertificates.Create(name, sandbox.Directory, sandbox._memberNames, options.AdvertisedClientUrls);
             await sandbox.LaunchAsync(cancellationToken).ConfigureAwait(false);
             // Healthy members answer at once; the ready timeout only allows for a loaded machine.
             using (var cluster = new EtcdCluster(sandbox.ConnectionSettings with { DialTimeout = options.ReadyTimeout, CommandTimeout = options.ReadyTimeout }))

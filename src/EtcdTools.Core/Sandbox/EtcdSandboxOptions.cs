@@ -68,6 +68,15 @@ public sealed partial class EtcdSandboxOptions
                 nameof(Name));
     }
 
+    /// <summary>
+    /// Per member, the client URL it advertises (<c>--advertise-client-urls</c>) instead of the one it
+    /// listens on; its host is added to the member's server certificate. Models members known by
+    /// addresses a client cannot dial, as under Kubernetes, where they are reached through the API
+    /// server. Keep the hosts on loopback (127.0.0.0/8) or unresolvable: a client that dials them
+    /// directly must reach nothing outside this machine. Null: each member advertises its listen URL.
+    /// </summary>
+    public IReadOnlyList<string>? AdvertisedClientUrls { get; init; }
+
     /// <summary>More etcd flags appended to every member's command line (e.g. "--auto-compaction-retention=1").</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 
@@ -91,6 +100,14 @@ public sealed partial class EtcdSandboxOptions
         ValidateMembers(Members, nameof(Members));
         if (ExtraArguments is null || ExtraArguments.Any(a => a is null))
             throw new ArgumentException("ExtraArguments must not be null or contain null.", nameof(ExtraArguments));
+        if (AdvertisedClientUrls is { } advertised)
+        {
+            if (advertised.Count != Members)
+                throw new ArgumentException($"AdvertisedClientUrls has {advertised.Count} URL(s) for {Members} member(s): give one per member.", nameof(AdvertisedClientUrls));
+            foreach (var url in advertised)
+                if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Scheme != (Tls ? "https" : "http"))
+                    throw new ArgumentException($"The advertised client URL '{url}' is not an {(Tls ? "https" : "http")}:// URL.", nameof(AdvertisedClientUrls));
+        }
         if (HeartbeatInterval is { } heartbeat && ElectionTimeout is { } election && election < heartbeat * 5)
             throw new ArgumentException(
                 $"ElectionTimeout ({election.TotalMilliseconds} ms) must be at least 5 times HeartbeatInterval ({heartbeat.TotalMilliseconds} ms); etcd refuses to start otherwise.",

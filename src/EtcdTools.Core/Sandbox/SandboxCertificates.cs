@@ -20,13 +20,20 @@ internal sealed class SandboxCertificates : IDisposable
     /// <summary>The client certificate, CN <see cref="EtcdSandbox.ClientCommonName"/>.</summary>
     public IssuedCertificate Client { get; }
 
-    /// <summary>Issues everything for a cluster named <paramref name="clusterName"/> with the given member names.</summary>
-    public static SandboxCertificates Create(string clusterName, string sandboxDirectory, IReadOnlyList<string> memberNames)
+    /// <summary>
+    /// Issues everything for a cluster named <paramref name="clusterName"/> with the given member names;
+    /// a member's server certificate also names the host of its advertised client URL, when it has one.
+    /// </summary>
+    public static SandboxCertificates Create(string clusterName, string sandboxDirectory, IReadOnlyList<string> memberNames, IReadOnlyList<string>? advertisedClientUrls = null)
     {
         var authority = CertificateAuthority.Create($"{clusterName} CA", Path.Combine(sandboxDirectory, "pki"));
         try
         {
-            var servers = memberNames.Select(n => authority.IssueServerCertificate(n)).ToArray();
+            var servers = memberNames.Select((n, i) => advertisedClientUrls?[i] is { } url
+                ? System.Net.IPAddress.TryParse(new Uri(url).IdnHost, out var ip)
+                    ? authority.IssueServerCertificate(n, ipAddresses: [ip])
+                    : authority.IssueServerCertificate(n, dnsNames: [new Uri(url).IdnHost])
+                : authority.IssueServerCertificate(n)).ToArray();
             var client = authority.IssueClientCertificate(EtcdSandbox.ClientCommonName, fileName: "client");
             return new SandboxCertificates(authority, servers, client);
         }

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using EtcdTools.Framework;
 using EtcdTools.Health;
+using EtcdTools.Kubernetes;
 
 namespace EtcdTools.Commands;
 
@@ -68,10 +69,14 @@ public sealed class TestEtcdClusterCommand : EtcdCmdlet
         var limit = Timeout ?? cluster.Settings.CommandTimeout;
         var thresholds = _thresholds!;
         var detailed = Detailed.IsPresent;
+        // A connection made by Connect-EtcdCluster -Kubernetes adds the pods' own checks.
+        var kubernetes = Session.Kubernetes is { } k && ReferenceEquals(k.Settings.Connector, cluster.Settings.Connector) ? k : null;
         Run(async (output, ct) =>
         {
             var snapshot = await EtcdClusterInspector.InspectAsync(cluster, limit, ct).ConfigureAwait(false);
             var results = EtcdClusterChecks.Evaluate(snapshot, thresholds);
+            if (kubernetes is not null)
+                results = [.. results, .. await EtcdPodChecks.EvaluateAsync(kubernetes, cancellationToken: ct).ConfigureAwait(false)];
             if (detailed)
             {
                 foreach (var result in results)

@@ -15,6 +15,7 @@ public static class EtcdErrorRecords
         var (id, category) = exception switch
         {
             EtcdException e => Classify(e.Kind),
+            Kubernetes.KubernetesException k => Classify(k.Kind),
             EtcdBinaryNotFoundException => ("EtcdBinaryNotFound", ErrorCategory.ObjectNotFound),
             EtcdSandboxException => ("EtcdSandboxFailed", ErrorCategory.ResourceUnavailable),
             OperationCanceledException => ("OperationStopped", ErrorCategory.OperationStopped),
@@ -51,7 +52,21 @@ public static class EtcdErrorRecords
             or EtcdErrorKind.ClientCertificateRequired or EtcdErrorKind.ClientCertificateRejected or EtcdErrorKind.TlsConfiguration
             or EtcdErrorKind.AuthenticationFailed or EtcdErrorKind.Protocol or EtcdErrorKind.ClusterMismatch,
         EtcdBinaryNotFoundException => true,
+        // Only a missing pod or log concerns one item; the rest (configuration, access, reachability) every item meets.
+        Kubernetes.KubernetesException k => k.Kind is not (Kubernetes.KubernetesErrorKind.NotFound or Kubernetes.KubernetesErrorKind.Failed),
         _ => false,
+    };
+
+    /// <summary>ErrorIds of Kubernetes failures: EtcdKubernetes followed by the kind (EtcdKubernetesForbidden).</summary>
+    public static (string ErrorId, ErrorCategory Category) Classify(Kubernetes.KubernetesErrorKind kind) => kind switch
+    {
+        Kubernetes.KubernetesErrorKind.Configuration => ("EtcdKubernetesConfiguration", ErrorCategory.InvalidArgument),
+        Kubernetes.KubernetesErrorKind.Unreachable => ("EtcdKubernetesUnreachable", ErrorCategory.ConnectionError),
+        Kubernetes.KubernetesErrorKind.Unauthorized => ("EtcdKubernetesUnauthorized", ErrorCategory.AuthenticationError),
+        Kubernetes.KubernetesErrorKind.Forbidden => ("EtcdKubernetesForbidden", ErrorCategory.PermissionDenied),
+        Kubernetes.KubernetesErrorKind.NotFound => ("EtcdKubernetesNotFound", ErrorCategory.ObjectNotFound),
+        Kubernetes.KubernetesErrorKind.NoEtcdPods => ("EtcdKubernetesNoEtcdPods", ErrorCategory.ObjectNotFound),
+        _ => ("EtcdKubernetesFailed", ErrorCategory.NotSpecified),
     };
 
     public static (string ErrorId, ErrorCategory Category) Classify(EtcdErrorKind kind) => kind switch

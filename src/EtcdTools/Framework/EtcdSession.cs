@@ -15,6 +15,9 @@ internal sealed class EtcdSession
 
     public EtcdConnection? Connection { get; set; }
 
+    /// <summary>The Kubernetes side of <see cref="Connection"/> when Connect-EtcdCluster -Kubernetes made it (its pods, its port-forwards).</summary>
+    public Kubernetes.EtcdKubernetesConnection? Kubernetes { get; set; }
+
     /// <summary>
     /// The session of the runspace <paramref name="cmdlet"/> runs in. Call on the pipeline thread
     /// only (session state is not thread-safe): read it before Run, not inside the work.
