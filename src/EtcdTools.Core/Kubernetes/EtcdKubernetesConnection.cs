@@ -120,7 +120,11 @@ public sealed class EtcdKubernetesConnection : IDisposable
         return started;
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Stops the local TCP port-forwards. The member connections stay usable: an EtcdConnection made
+    /// through this connection (-PassThru) keeps reaching the members after the session moves on.
+    /// </summary>
+    public void StopLocalPortForwards()
     {
         List<EtcdLocalPortForward> forwards;
         lock (_localForwards)
@@ -129,6 +133,11 @@ public sealed class EtcdKubernetesConnection : IDisposable
             _localForwards.Clear();
         }
         foreach (var forward in forwards) forward.Dispose();
+    }
+
+    public void Dispose()
+    {
+        StopLocalPortForwards();
         _client.Dispose();
     }
 }

@@ -111,8 +111,9 @@ public sealed class ConnectEtcdClusterCommand : EtcdCmdlet
 
     private void Keep(EtcdConnection connection, EtcdKubernetesConnection? kubernetes)
     {
-        // The previous Kubernetes connection goes with the connection it served (its local port-forwards too).
-        if (!ReferenceEquals(Session.Kubernetes, kubernetes)) Session.Kubernetes?.Dispose();
+        // The previous Kubernetes connection's local port-forwards belong to the session and go with it;
+        // its API client stays, since a connection returned by -PassThru may still be used with -Connection.
+        if (!ReferenceEquals(Session.Kubernetes, kubernetes)) Session.Kubernetes?.StopLocalPortForwards();
         Session.Kubernetes = kubernetes;
         // Set before -PassThru writes, so a cmdlet downstream already sees it.
         Session.Connection = connection;

@@ -18,6 +18,9 @@ public sealed class DisconnectEtcdClusterCommand : EtcdToolsCmdlet
         var session = EtcdSession.Of(this);
         var old = session.Connection;
         session.Connection = null;
+        // A Kubernetes connection's local port-forwards served the session: they stop with it.
+        session.Kubernetes?.StopLocalPortForwards();
+        session.Kubernetes = null;
         if (old is null) WriteVerbose("There was no session connection.");
         else if (PassThru) WriteObject(old);
     }
