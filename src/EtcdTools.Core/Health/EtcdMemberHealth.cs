@@ -4,7 +4,7 @@ namespace EtcdTools.Health;
 /// The health of one member as etcdctl 3.6's <c>endpoint health</c> judges it: a linearizable read
 /// through raft answered (serializable for a learner), and no NOSPACE or CORRUPT alarm is active for it.
 /// </summary>
-public sealed class EtcdMemberHealth
+public sealed record EtcdMemberHealth
 {
     /// <summary>The member ID in hex; empty when the member list itself could not be read and only the endpoint is known.</summary>
     public string MemberId { get; init; } = "";
@@ -29,6 +29,18 @@ public sealed class EtcdMemberHealth
     public string Alarms { get; init; } = "";
 
     public bool IsLearner { get; init; }
+
+    /// <summary>The etcd pod (namespace/name) serving this member, on a connection made by Connect-EtcdCluster -Kubernetes; empty otherwise.</summary>
+    public string Pod { get; init; } = "";
+
+    /// <summary>Whether Kubernetes calls the pod Ready; null when not reached through Kubernetes.</summary>
+    public bool? PodReady { get; init; }
+
+    /// <summary>Restarts of the pod's etcd container; null when not reached through Kubernetes.</summary>
+    public int? PodRestarts { get; init; }
+
+    /// <summary>Warnings (slow applies and syncs, late heartbeats, leader changes, alarms) in the pod's last 15 minutes of log; null when not reached through Kubernetes or the log is unreadable.</summary>
+    public int? LogWarnings { get; init; }
 
     /// <summary>When the probe finished.</summary>
     public DateTimeOffset CheckedAt { get; init; }

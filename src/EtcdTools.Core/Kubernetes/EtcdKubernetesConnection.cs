@@ -28,6 +28,13 @@ public sealed class EtcdKubernetesConnection : IDisposable
 
     public EtcdKubernetesClient Kubernetes => _client;
 
+    /// <summary>
+    /// The Kubernetes connection behind <paramref name="settings"/>, whether they came from the
+    /// session or from a -Connection object; null for a cluster reached directly.
+    /// </summary>
+    public static EtcdKubernetesConnection? Of(EtcdConnectionSettings settings) =>
+        settings.Connector is PortForwardConnector { Owner: { } owner } ? owner : null;
+
     internal static async Task<EtcdKubernetesConnection> OpenAsync(EtcdKubernetesClient client, IReadOnlyList<EtcdPod> pods, KubernetesCredentialOptions credentials,
         EtcdConnectionSettings baseSettings, CancellationToken cancellationToken)
     {
@@ -58,6 +65,7 @@ public sealed class EtcdKubernetesConnection : IDisposable
         };
         settings = await EtcdPodCredentials.ApplyAsync(client.Api, pods[0], credentials, settings, cancellationToken).ConfigureAwait(false);
         var connection = new EtcdKubernetesConnection(client, connector, pods, settings);
+        connector.Owner = connection;
         await connection.RouteAdvertisedUrlsAsync(cancellationToken).ConfigureAwait(false);
         return connection;
     }

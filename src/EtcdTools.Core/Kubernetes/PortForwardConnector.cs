@@ -16,6 +16,9 @@ internal sealed class PortForwardConnector : IEndpointConnector
 
     public PortForwardConnector(KubernetesApi api) => _api = api;
 
+    /// <summary>The connection these routes belong to, so settings carrying this connector lead back to its pods.</summary>
+    public EtcdKubernetesConnection? Owner { get; set; }
+
     /// <summary>Routes <paramref name="url"/>'s host and port to a port of <paramref name="pod"/>.</summary>
     public void AddRoute(Uri url, EtcdPod pod, int port)
     {

@@ -3,6 +3,7 @@ using EtcdTools.Client;
 using EtcdTools.Completion;
 using EtcdTools.Framework;
 using EtcdTools.Health;
+using EtcdTools.Kubernetes;
 
 namespace EtcdTools.Commands;
 
@@ -33,8 +34,11 @@ public sealed class GetEtcdHealthCommand : EtcdCmdlet
         var cluster = GetCluster();
         var limit = Timeout ?? cluster.Settings.CommandTimeout;
         var wanted = MemberId;
+        // A connection made by Connect-EtcdCluster -Kubernetes adds each member's pod: readiness, restarts, log warnings.
+        var kubernetes = EtcdKubernetesConnection.Of(cluster.Settings);
         Run(async (output, ct) =>
         {
+            var pods = kubernetes is null ? null : ReadPodsAsync(kubernetes, output, ct);
             var discovery = await MemberDiscovery.DiscoverAsync(cluster, limit, ct).ConfigureAwait(false);
             if (!discovery.Succeeded)
             {
@@ -50,11 +54,26 @@ public sealed class GetEtcdHealthCommand : EtcdCmdlet
             var members = discovery.Select(wanted, out var unknown);
             foreach (var name in unknown)
                 await output.WriteErrorAsync(discovery.MemberNotFound(name), name);
+            var states = pods is null ? [] : await pods.ConfigureAwait(false);
             await foreach (var report in EtcdHealthProbe.ProbeAsync(cluster, members, limit, ct).ConfigureAwait(false))
             {
-                await output.WriteObjectAsync(report.Report);
+                await output.WriteObjectAsync(EtcdPodChecks.WithPod(report.Report, states));
                 if (report.Error is not null) await output.WriteErrorAsync(report.Error, report.Report);
             }
         }, string.Join(",", cluster.Settings.Endpoints));
+    }
+
+    /// <summary>The pods' states, read while the members are probed; the API server's failure costs the pod fields, not the health report.</summary>
+    private static async Task<IReadOnlyList<EtcdPodState>> ReadPodsAsync(EtcdKubernetesConnection kubernetes, PipelineWriter output, CancellationToken ct)
+    {
+        try
+        {
+            return await EtcdPodChecks.ReadAsync(kubernetes, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (KubernetesException e)
+        {
+            await output.WriteWarningAsync($"The etcd pods could not be read, so their readiness, restarts and log warnings are missing: {e.Message}").ConfigureAwait(false);
+            return [];
+        }
     }
 }

@@ -70,7 +70,7 @@ public sealed class TestEtcdClusterCommand : EtcdCmdlet
         var thresholds = _thresholds!;
         var detailed = Detailed.IsPresent;
         // A connection made by Connect-EtcdCluster -Kubernetes adds the pods' own checks.
-        var kubernetes = Session.Kubernetes is { } k && ReferenceEquals(k.Settings.Connector, cluster.Settings.Connector) ? k : null;
+        var kubernetes = EtcdKubernetesConnection.Of(cluster.Settings);
         Run(async (output, ct) =>
         {
             var snapshot = await EtcdClusterInspector.InspectAsync(cluster, limit, ct).ConfigureAwait(false);

@@ -51,6 +51,38 @@ public sealed class KubernetesCmdletTests(KubernetesFixture fixture)
     }
 
     [Fact]
+    public void GetEtcdHealthAndTestEtcdClusterReportThePodsOfAPassThruConnectionNotOnlyOfTheSessions()
+    {
+        using var session = fixture.NewSession();
+        // The session holds a plain connection to the sandbox; the Kubernetes one is only in $k8s.
+        session.Invoke("""
+            $k8s = Connect-EtcdCluster -Kubernetes -Kubeconfig $kubeconfig -PassThru
+            Connect-EtcdCluster -Endpoint ($sandbox.GetClientEndpoints() -join ',') -CaCertificatePath $sandbox.CaCertificatePath -CertificatePath $sandbox.CertificatePath -KeyPath $sandbox.KeyPath
+            """).ThrowOnError();
+
+        var health = session.Invoke("Get-EtcdHealth -Connection $k8s").ThrowOnError().Output;
+        Assert.Equal(3, health.Count);
+        Assert.All(health, h => Assert.True(h.Get<bool>("Healthy"), h.ToString()));
+        Assert.All(health, h => Assert.Equal($"openshift-etcd/etcd-{h.Get<string>("Name")}", h.Get<string>("Pod")));
+        Assert.All(health, h => Assert.True(h.Get<bool?>("PodReady")));
+        Assert.All(health, h => Assert.NotNull(h.Get<int?>("LogWarnings")));
+        // master-1 is recorded with a restart after an OOM kill.
+        Assert.Equal(1, health.Single(h => h.Get<string>("Name") == "master-1").Get<int?>("PodRestarts"));
+        var table = session.Invoke("Get-EtcdHealth -Connection $k8s | Format-Table -View Pod | Out-String -Width 200").ThrowOnError().Text;
+        Assert.Contains("openshift-etcd/etcd-master-0", table, StringComparison.Ordinal);
+        Assert.Contains("LogWarnings", table, StringComparison.Ordinal);
+
+        // The session's own (direct) connection has no pods: the fields stay empty.
+        var direct = session.Invoke("Get-EtcdHealth").ThrowOnError().Output;
+        Assert.All(direct, h => Assert.Equal("", h.Get<string>("Pod")));
+        Assert.All(direct, h => Assert.Null(h.Get<bool?>("PodReady")));
+
+        var checks = session.Invoke("Test-EtcdCluster -Detailed -Connection $k8s").ThrowOnError().Output;
+        Assert.Equal(3, checks.Count(c => c.Get<string>("Check") == "PodReady"));
+        Assert.DoesNotContain(session.Invoke("Test-EtcdCluster -Detailed").ThrowOnError().Output, c => c.Get<string>("Check") == "PodReady");
+    }
+
+    [Fact]
     public void PodLogsAreClassifiedForGroupObject()
     {
         using var session = fixture.NewSession();
