@@ -50,6 +50,9 @@ public sealed class Http2GrpcTransport : IGrpcTransport
     private readonly TimeSpan _dialTimeout;
     private readonly string? _serverName;
 
+    /// <summary>Whether the endpoint has ever answered a call: a hang-up before that is a refusal to connect, not a lost connection.</summary>
+    private volatile bool _answered;
+
     public Http2GrpcTransport(Uri endpoint, GrpcTransportOptions? options = null)
     {
         options ??= new GrpcTransportOptions();
@@ -191,6 +194,7 @@ public sealed class Http2GrpcTransport : IGrpcTransport
 
     private void CheckResponseHeaders(HttpResponseMessage response, string method)
     {
+        _answered = true;
         if (response.StatusCode != HttpStatusCode.OK)
             throw new EtcdException(EtcdErrorKind.Protocol, GrpcStatusCode.Unknown,
                 $"{Where} answered {method} with HTTP {(int)response.StatusCode} {response.ReasonPhrase}: is this an etcd client URL?",
@@ -247,8 +251,13 @@ public sealed class Http2GrpcTransport : IGrpcTransport
 
         // A reset in the middle of a TLS handshake says more about TLS than about the network: classified below.
         // So does a reset while HTTP/2 is being set up: typically plain http:// to a TLS port.
-        var resetDuringSetup = Contains(text, "SSL connection could not be established") || Contains(text, "HTTP/2 handshake");
-        if (chain.OfType<SocketException>().FirstOrDefault() is { } socket && !(resetDuringSetup && socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown))
+        // With TLS 1.3 a server that refuses the client certificate does so after the client's side of the
+        // handshake, by hanging up: before the endpoint's first answer, a reset or broken pipe over TLS
+        // with a client certificate is that refusal (which of the two the client sees is a race).
+        var hungUpBeforeFirstAnswer = _tls?.ClientCertificate is not null && !_answered
+            && chain.OfType<SocketException>().Any(x => x.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted);
+        var resetDuringSetup = Contains(text, "SSL connection could not be established") || Contains(text, "HTTP/2 handshake") || hungUpBeforeFirstAnswer;
+        if (chain.OfType<SocketException>().FirstOrDefault() is { } socket && !(resetDuringSetup && socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted))
         {
             return socket.SocketErrorCode switch
             {
@@ -274,7 +283,7 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             var clientCert = _tls.ClientCertificate;
             // With TLS 1.3 the server checks the client certificate after the client's side of the
             // handshake is done, so a refusal shows up as the HTTP/2 preface being cut off.
-            var refusedAfterHandshake = !handshakeFailed && LooksLikeHandshakeAbort(text);
+            var refusedAfterHandshake = !handshakeFailed && (LooksLikeHandshakeAbort(text) || hungUpBeforeFirstAnswer);
             if (Contains(text, "certificate required") || (clientCert is null && refusedAfterHandshake))
                 return Error(EtcdErrorKind.ClientCertificateRequired, GrpcStatusCode.Unauthenticated,
                     $"{Where} requires a client certificate (etcd --client-cert-auth) and none was given{what}: pass the client certificate and key (etcdctl --cert/--key).", e);
