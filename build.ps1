@@ -69,8 +69,10 @@ function Invoke-BuildTask {
 function Invoke-XunitTests {
     $trxDirectory = Join-Path $resultsDirectory 'xunit'
     Remove-Item $trxDirectory -Recurse -Force -ErrorAction SilentlyContinue
+    # One test assembly at a time (-m:1): each starts etcd clusters of its own, and on a 2-core
+    # machine two assemblies at once starve each other's members into elections and timeouts.
     $exitCode = Invoke-Native -FilePath 'dotnet' -AllowFailure -ArgumentList @(
-        'test', $solution, '--configuration', $Configuration, '--no-build', '-nologo',
+        'test', $solution, '--configuration', $Configuration, '--no-build', '-nologo', '-m:1',
         '--logger', 'trx', '--results-directory', $trxDirectory)
     $counts = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
     $files = @(Get-ChildItem -Path $trxDirectory -Filter '*.trx' -File -ErrorAction SilentlyContinue)

@@ -62,10 +62,12 @@ public sealed class PodLogFaultTests
         var lost = followerLog.First(e => e.Category == EtcdLogCategory.LeaderLost);
         Assert.NotNull(lost.Time);
         Assert.Equal("info", lost.Level);
-        // Thawed, the old leader either notices its heartbeats went out late or first hears of the new
-        // leader (which of the two comes first is a race of raft's ticker and the peers' messages).
-        var leaderLog = await WaitForAsync(deployment, leader, EtcdLogCategory.HeartbeatLate, EtcdLogCategory.LeaderChanged);
-        var late = leaderLog.First(e => e.Category is EtcdLogCategory.HeartbeatLate or EtcdLogCategory.LeaderChanged);
+        // Thawed, the old leader either notices its heartbeats went out late, or hears of the new leader
+        // (changed leader), or first of a higher term without a leader (lost leader): which comes first
+        // is a race of raft's ticker and the peers' messages.
+        EtcdLogCategory[] afterThaw = [EtcdLogCategory.HeartbeatLate, EtcdLogCategory.LeaderChanged, EtcdLogCategory.LeaderLost];
+        var leaderLog = await WaitForAsync(deployment, leader, afterThaw);
+        var late = leaderLog.First(e => afterThaw.Contains(e.Category));
         Assert.Equal(late.Category == EtcdLogCategory.HeartbeatLate ? "warn" : "info", late.Level);
 
         // A restart: the pod counts it, and -Previous reads the instance before.
@@ -154,19 +156,44 @@ public sealed class PodLogFaultTests
         try
         {
             await Task.Delay(1000);
-            using var client = new EtcdClient(deployment.Sandbox.ConnectionSettings with { CommandTimeout = TimeSpan.FromSeconds(20) });
-            for (var i = 0; i < 3; i++)
-                await client.PutAsync($"/slow/{i}", "value");
-            var log = await WaitForAsync(deployment, member.Index, EtcdLogCategory.SlowFdatasync);
-            var slow = log.First(e => e.Category == EtcdLogCategory.SlowFdatasync);
-            Assert.True(slow.TookMs >= 1000, $"took {slow.TookMs} ms");
-            Assert.Equal(1000, slow.ExpectedMs);
-            await WaitForAsync(deployment, member.Index, EtcdLogCategory.SlowApply);
+            // Writes keep coming until both lines are found: a slow apply needs an apply that waits
+            // on a delayed backend commit, and the slow member may lose its leadership on the way.
+            using var writing = new CancellationTokenSource();
+            var writer = WriteUntilCancelledAsync(deployment.Sandbox, member.Index, writing.Token);
+            try
+            {
+                var log = await WaitForAsync(deployment, member.Index, EtcdLogCategory.SlowFdatasync);
+                var slow = log.First(e => e.Category == EtcdLogCategory.SlowFdatasync);
+                Assert.True(slow.TookMs >= 1000, $"took {slow.TookMs} ms");
+                Assert.Equal(1000, slow.ExpectedMs);
+                await WaitForAsync(deployment, member.Index, EtcdLogCategory.SlowApply);
+            }
+            finally
+            {
+                await writing.CancelAsync();
+                await writer;
+            }
         }
         finally
         {
             tracer.Kill();
             await tracer.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Puts a key every 200 ms through the given member until cancelled; a write that fails on the way (a leader election) is retried by the next.</summary>
+    private static async Task WriteUntilCancelledAsync(EtcdSandbox sandbox, int member, CancellationToken cancel)
+    {
+        using var client = new EtcdClient(sandbox.GetConnectionSettings(member) with { CommandTimeout = TimeSpan.FromSeconds(20) });
+        for (var i = 0; !cancel.IsCancellationRequested; i++)
+        {
+            try
+            {
+                await client.PutAsync($"/slow/{i % 16}", "value", cancellationToken: cancel);
+                await Task.Delay(200, cancel);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
+            catch (EtcdException) { /* an election under the delayed disk: the next write tries again */ }
         }
     }
 
