@@ -56,13 +56,13 @@ public sealed class FlavorConnectionTests
         using var cluster = new EtcdCluster(connection.Settings);
         var members = await cluster.GetMembersAsync();
         Assert.Equal(["cp-0", "cp-1", "cp-2"], members.Members.Select(m => m.Name).Order(StringComparer.Ordinal));
-        using var reader = new MemberMetricsReader(connection.Settings);
+        using var reader = new EtcdMetricsScraper(connection.Settings);
         foreach (var member in members.Members)
         {
             var url = connection.Settings.MetricsUrls![member.Name];
             Assert.Equal("http", url.Scheme);
             Assert.Equal(2381, url.Port);
-            Assert.True(await reader.ReadGaugeAsync(url, MemberMetricsReader.QuotaMetric, CancellationToken.None) is > 0, $"no metrics at {url}");
+            Assert.True(await reader.ReadGaugeAsync(url, EtcdMetricsScraper.QuotaMetric, CancellationToken.None) is > 0, $"no metrics at {url}");
         }
     }
 
