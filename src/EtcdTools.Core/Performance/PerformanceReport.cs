@@ -186,7 +186,8 @@ internal static class PerformanceReport
         var top = worst.Where(f => f.Area == area)
             .OrderByDescending(f => f.Value is { } v && f.Threshold is > 0 ? v / f.Threshold.Value : 0).First();
         var more = serious.Count - 1;
-        var reason = $"{top.Title}{(top.Member.Length > 0 ? $" on {top.Member}" : "")}{(more > 0 ? $"; {more} more warning or critical finding{(more == 1 ? "" : "s")}" : "")}.";
+        var where = top.Member.Length > 0 && !top.Title.Contains(top.Member, StringComparison.Ordinal) ? $" on {top.Member}" : "";
+        var reason = $"{top.Title}{where}{(more > 0 ? $"; {more} more warning or critical finding{(more == 1 ? "" : "s")}" : "")}.";
         return (area switch
         {
             EtcdPerformanceArea.Disk => EtcdBottleneck.Disk,

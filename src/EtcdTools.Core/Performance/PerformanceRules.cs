@@ -99,7 +99,7 @@ internal static class PerformanceRules
         if (n.SlowApplies > 0)
         {
             findings.Add(Counted(n, EtcdFindingSeverity.Warning, EtcdPerformanceArea.Workload, "SlowApplies",
-                $"{Format.Count((long)n.SlowApplies)} apply{(n.SlowApplies == 1 ? "" : "s")} took longer than 100 ms",
+                $"{Format.Count((long)n.SlowApplies)} {(n.SlowApplies == 1 ? "apply" : "applies")} took longer than 100 ms",
                 $"{MetricsReading.SlowApplies} rose by {Format.Count((long)n.SlowApplies)} {window}.",
                 "Slow applies hold up every request behind them: expensive requests (large ranges, big transactions), a slow disk or a starved CPU. Find them in the log ('apply request took too long', Get-EtcdPodLog) and check the disk and CPU findings.",
                 n.SlowApplies, 0));
