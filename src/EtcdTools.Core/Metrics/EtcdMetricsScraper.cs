@@ -56,6 +56,9 @@ public sealed class EtcdMetricsScraper : IDisposable
     /// <summary>The quota gauge; etcd 3.4 has no other way to report --quota-backend-bytes.</summary>
     public const string QuotaMetric = "etcd_server_quota_backend_bytes";
 
+    /// <summary>The key of a metrics URL map that means "the one member asked for" (a single -MetricsUrl).</summary>
+    public const string OnlyMember = "*";
+
     /// <summary>A page larger than this is not etcd's (which is about 150 KB, a few MB with --metrics=extensive).</summary>
     private const int MaxPageBytes = 64 << 20;
 
@@ -102,6 +105,35 @@ public sealed class EtcdMetricsScraper : IDisposable
         if (urls is null) return null;
         if (member.Name.Length > 0 && urls.TryGetValue(member.Name, out var byName)) return byName;
         return urls.TryGetValue(MemberId.Format(member.ID), out var byId) ? byId : null;
+    }
+
+    /// <summary>
+    /// Metrics URLs as the user gave them (-MetricsUrl: by member name or hex ID, or <see cref="OnlyMember"/>
+    /// for the one member asked for), keyed by member name. A URL that is not http(s), a key that
+    /// is no member asked for, or one URL for several members throws <see cref="ArgumentException"/>.
+    /// </summary>
+    public static Dictionary<string, Uri>? ResolveMetricsUrls(IReadOnlyDictionary<string, Uri>? given, IReadOnlyList<Member> members)
+    {
+        if (given is null || given.Count == 0) return null;
+        var resolved = new Dictionary<string, Uri>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, url) in given)
+        {
+            if (url.Scheme is not ("http" or "https") || !url.IsAbsoluteUri)
+                throw new ArgumentException($"The metrics URL '{url}' for '{key}' is not an http:// or https:// URL.");
+            if (key == OnlyMember)
+            {
+                if (members.Count != 1)
+                    throw new ArgumentException(
+                        $"One metrics URL ({url}) fits one member, but {members.Count} are asked for: give -MemberId, or a hashtable of member name to URL, e.g. @{{ {string.Join("; ", members.Select(m => $"'{m.Name}' = 'http://...:2381'"))} }}.");
+                resolved[members[0].Name] = url;
+                continue;
+            }
+            var member = members.FirstOrDefault(m => string.Equals(m.Name, key, StringComparison.OrdinalIgnoreCase) || (MemberId.TryParse(key, out var id) && m.ID == id))
+                ?? throw new ArgumentException(
+                    $"-MetricsUrl names '{key}', which is not a member asked for. Members: {string.Join(", ", members.Select(m => $"{m.Name} ({MemberId.Format(m.ID)})"))}.");
+            resolved[member.Name.Length > 0 ? member.Name : MemberId.Format(member.ID)] = url;
+        }
+        return resolved;
     }
 
     /// <summary>The page to request for a base URL: /metrics under a bare authority, the URL itself when it names a path.</summary>

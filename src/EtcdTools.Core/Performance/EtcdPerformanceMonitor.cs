@@ -1,23 +1,19 @@
 using System.Diagnostics;
 using EtcdTools.Client;
 using EtcdTools.Metrics;
-using EtcdTools.Protocol.Etcdserverpb;
 
 namespace EtcdTools.Performance;
 
 /// <summary>How to measure or watch: which members, how often, where their metrics are, and the limits.</summary>
 public sealed record EtcdPerformanceOptions
 {
-    /// <summary>The key of <see cref="MetricsUrls"/> that means "the one member measured" (a single -MetricsUrl).</summary>
-    public const string OnlyMember = "*";
-
     /// <summary>Time between scrapes of each member.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Members by hex ID or name; all when null or empty.</summary>
     public IReadOnlyList<string>? Members { get; init; }
 
-    /// <summary>Metrics URLs by member name or hex ID (or <see cref="OnlyMember"/>), ahead of the connection's.</summary>
+    /// <summary>Metrics URLs by member name or hex ID (or <see cref="EtcdMetricsScraper.OnlyMember"/>), ahead of the connection's.</summary>
     public IReadOnlyDictionary<string, Uri>? MetricsUrls { get; init; }
 
     public EtcdPerformanceThresholds Thresholds { get; init; } = EtcdPerformanceThresholds.Default;
@@ -81,7 +77,7 @@ public sealed class EtcdPerformanceMonitor : IDisposable
         if (options.Interval <= TimeSpan.Zero) throw new ArgumentException("The interval must be more than zero.", nameof(options));
         var (header, selected) = await cluster.SelectMembersAsync(options.Members, cancellationToken).ConfigureAwait(false);
         var all = await cluster.GetMembersAsync(cancellationToken).ConfigureAwait(false);
-        var urls = ResolveMetricsUrls(options.MetricsUrls, selected);
+        var urls = EtcdMetricsScraper.ResolveMetricsUrls(options.MetricsUrls, selected);
         var scraper = new EtcdMetricsScraper(cluster.Settings, urls);
         var windows = new List<MemberWindow>();
         var unstarted = new List<EtcdMemberFailure>();
@@ -102,31 +98,6 @@ public sealed class EtcdPerformanceMonitor : IDisposable
             throw unstarted[0].Error;
         }
         return new EtcdPerformanceMonitor(scraper, windows, unstarted, options, options.ScrapeTimeout ?? cluster.Settings.CommandTimeout, MemberId.Format(header.ClusterId));
-    }
-
-    /// <summary>-MetricsUrl keyed by what the user typed, checked against the members measured.</summary>
-    private static Dictionary<string, Uri>? ResolveMetricsUrls(IReadOnlyDictionary<string, Uri>? given, IReadOnlyList<Member> members)
-    {
-        if (given is null || given.Count == 0) return null;
-        var resolved = new Dictionary<string, Uri>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, url) in given)
-        {
-            if (url.Scheme is not ("http" or "https") || !url.IsAbsoluteUri)
-                throw new ArgumentException($"The metrics URL '{url}' for '{key}' is not an http:// or https:// URL.");
-            if (key == EtcdPerformanceOptions.OnlyMember)
-            {
-                if (members.Count != 1)
-                    throw new ArgumentException(
-                        $"One metrics URL ({url}) fits one member, but {members.Count} are measured: give -MemberId, or a hashtable of member name to URL, e.g. @{{ {string.Join("; ", members.Select(m => $"'{m.Name}' = 'http://...:2381'"))} }}.");
-                resolved[members[0].Name] = url;
-                continue;
-            }
-            var member = members.FirstOrDefault(m => string.Equals(m.Name, key, StringComparison.OrdinalIgnoreCase) || (MemberId.TryParse(key, out var id) && m.ID == id))
-                ?? throw new ArgumentException(
-                    $"-MetricsUrl names '{key}', which is not a member measured. Members: {string.Join(", ", members.Select(m => $"{m.Name} ({MemberId.Format(m.ID)})"))}.");
-            resolved[member.Name.Length > 0 ? member.Name : MemberId.Format(member.ID)] = url;
-        }
-        return resolved;
     }
 
     /// <summary>
@@ -151,9 +122,9 @@ public sealed class EtcdPerformanceMonitor : IDisposable
     private async Task RunMemberAsync(MemberWindow window, Stopwatch clock, TimeSpan? duration, Func<EtcdPerformanceTick, ValueTask> onTick, CancellationToken cancellationToken)
     {
         var interval = _options.Interval;
+        var last = false;
         while (true)
         {
-            var last = duration is { } total && clock.Elapsed >= total;
             EtcdPerformanceTick tick;
             try
             {
@@ -166,10 +137,14 @@ public sealed class EtcdPerformanceMonitor : IDisposable
             }
             await onTick(tick).ConfigureAwait(false);
             if (last) return;
-            // The next multiple of the interval (a slow scrape skips the ones it overran), or the end.
+            // The next multiple of the interval (a slow scrape skips the ones it overran), or the end, which is the last.
             var elapsed = clock.Elapsed;
             var next = TimeSpan.FromTicks(interval.Ticks * ((elapsed.Ticks / interval.Ticks) + 1));
-            if (duration is { } end && next > end) next = end;
+            if (duration is { } end && next >= end)
+            {
+                next = end;
+                last = true;
+            }
             if (next > elapsed) await Task.Delay(next - elapsed, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -176,8 +176,11 @@ internal static class PerformanceReport
         {
             var fsync = reports.Select(r => r.WalFsyncP99Ms).Where(v => v is not null).DefaultIfEmpty(null).Max();
             var rtt = reports.Select(r => r.PeerRttP99Ms).Where(v => v is not null).DefaultIfEmpty(null).Max();
+            var numbers = new List<string>();
+            if (fsync is not null) numbers.Add($"WAL fsync p99 at most {Format.Milliseconds(fsync)}");
+            if (rtt is not null) numbers.Add($"peer round trip p99 at most {Format.Milliseconds(rtt)}");
             return (EtcdBottleneck.Healthy,
-                $"No warning or critical finding on {reports.Count} member(s) in {Format.Seconds(window.TotalSeconds)}: WAL fsync p99 at most {Format.Milliseconds(fsync)}, peer round trip p99 at most {Format.Milliseconds(rtt)}.");
+                $"No warning or critical finding on {reports.Count} member(s) in {Format.Seconds(window.TotalSeconds)}{(numbers.Count > 0 ? ": " + string.Join(", ", numbers) : "")}.");
         }
         var severity = serious.Max(f => f.Severity);
         var worst = serious.Where(f => f.Severity == severity).ToList();
