@@ -37,9 +37,6 @@ public sealed class MemberMetrics
     public int Bytes { get; }
 
     public MetricSet Metrics { get; }
-
-    /// <summary>Seconds from <paramref name="earlier"/> to this scrape.</summary>
-    public double SecondsSince(MemberMetrics earlier) => Stopwatch.GetElapsedTime(earlier.Timestamp, Timestamp).TotalSeconds;
 }
 
 /// <summary>

@@ -181,17 +181,6 @@ public static class HistogramMath
     /// </summary>
     public static double Increase(double earlier, double later) => later >= earlier ? later - earlier : later;
 
-    /// <summary>The increase of a counter read at successive scrapes, each step with <see cref="Increase(double, double)"/>, as Prometheus's increase() without extrapolation.</summary>
-    public static double Increase(IReadOnlyList<double> values)
-    {
-        var total = 0.0;
-        for (var i = 1; i < values.Count; i++) total += Increase(values[i - 1], values[i]);
-        return total;
-    }
-
-    /// <summary>Per second over <paramref name="seconds"/>; NaN for an empty window.</summary>
-    public static double Rate(double increase, double seconds) => seconds > 0 ? increase / seconds : double.NaN;
-
     /// <summary>True when any cumulative count went down between two scrapes: the member restarted.</summary>
     internal static bool IsReset(IReadOnlyList<double> earlier, IReadOnlyList<double> later)
     {

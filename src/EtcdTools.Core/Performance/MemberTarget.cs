@@ -10,7 +10,6 @@ internal sealed class MemberTarget
 
     public MemberTarget(Member member, Uri clientUrl, Uri metricsUrl, ulong clusterId, IEnumerable<Member> all)
     {
-        Member = member;
         Name = member.Name.Length > 0 ? member.Name : MemberId.Format(member.ID);
         Id = MemberId.Format(member.ID);
         ClusterId = MemberId.Format(clusterId);
@@ -21,7 +20,6 @@ internal sealed class MemberTarget
         _names = others.ToDictionary(m => m.ID, m => m.Name.Length > 0 ? m.Name : MemberId.Format(m.ID));
     }
 
-    public Member Member { get; }
     public string Name { get; }
     public string Id { get; }
     public string ClusterId { get; }

@@ -25,6 +25,44 @@ public sealed class JudgementTests
         DbGrowthPerHour = growth,
     };
 
+    /// <summary>A reading <paramref name="seconds"/> into a window, with the counters and WAL fsync buckets given.</summary>
+    private static MetricsReading Reading(double seconds, double committed, double cpu, double[] walBuckets)
+    {
+        var reading = new MetricsReading { Timestamp = (long)(seconds * System.Diagnostics.Stopwatch.Frequency), At = DateTimeOffset.UnixEpoch.AddSeconds(seconds) };
+        reading.CounterValues[MetricsReading.ProposalsCommitted] = committed;
+        reading.CounterValues[MetricsReading.CpuSeconds] = cpu;
+        reading.Histograms[MetricsReading.WalKey] = new EtcdTools.Metrics.HistogramSeries(EtcdTools.Metrics.MetricLabels.Empty,
+            [0.001, 0.01, 0.1, double.PositiveInfinity], walBuckets, 0, walBuckets[^1]);
+        return reading;
+    }
+
+    [Fact]
+    public void AWindowAddsItsIntervalsSoACounterOrHistogramThatRestartedIsCountedFromZero()
+    {
+        // Committed proposals 10 -> 15 (+5), the member restarts -> 3 (+3), -> 8 (+5): 13 in 10 s.
+        // WAL fsync buckets gain [1,1,1,1], restart with [0,2,2,2], gain [0,0,1,1]: [1,3,4,4] in the window.
+        MetricsReading[] readings =
+        [
+            Reading(0, 10, 100, [5, 5, 5, 5]),
+            Reading(4, 15, 101, [6, 6, 6, 6]),
+            Reading(7, 3, 0.2, [0, 2, 2, 2]),
+            Reading(10, 8, 0.4, [0, 2, 3, 3]),
+        ];
+        var window = new Deltas();
+        for (var i = 1; i < readings.Length; i++) window.Add(Deltas.Between(readings[i - 1], readings[i]));
+        Assert.Equal(10, window.Seconds, 6);
+        Assert.Equal(13, window.Counters[MetricsReading.ProposalsCommitted]);
+        Assert.Equal([1.0, 3.0, 4.0, 4.0], window.Histograms[MetricsReading.WalKey].CumulativeCounts);
+
+        var numbers = PerformanceNumbers.From(Target, window, readings[0], readings[^1], isInterval: false, noLeaderScrapes: 0);
+        Assert.Equal(1.3, numbers.CommittedPerSec!.Value, 6);
+        // CPU seconds 100 -> 101 (+1), restart -> 0.2 (+0.2), -> 0.4 (+0.2): 1.4 s in 10 s is 14% of a core.
+        Assert.Equal(14, numbers.CpuPercent!.Value, 6);
+        // rank 3.96 of 4 falls in (0.01, 0.1] holding observation 4: 10 ms + 90 ms * 0.96/1.
+        Assert.Equal(10 + 90 * 0.96, numbers.WalFsync!.P99Ms!.Value, 6);
+        Assert.Equal(4, numbers.WalFsync.Count);
+    }
+
     [Fact]
     public void DefaultThresholdsAreTheReferenceLevels()
     {
