@@ -98,7 +98,7 @@ $Body
     }
 
     Context 'A member that cannot be read' {
-        It 'is a non-terminating error while the others report' {
+        It 'is a non-terminating error of Measure-EtcdPerformance and Get-EtcdMetric while the others report' {
             $own = Start-EtcdSandbox -Members 3
             try {
                 Stop-EtcdSandboxMember -Sandbox $own -Index 2 -Confirm:$false
@@ -112,6 +112,12 @@ $Body
                 $failures[0].Exception.Message | Should -Match 'Connection refused'
                 $result[-1].MembersMeasured | Should -Be 2
                 ($result[-1].Findings | Where-Object Check -EQ 'NotMeasured').Member | Should -Be $own.Members[2].Name
+
+                $samples = Get-EtcdMetric -Endpoint $own.Endpoint -Name etcd_server_has_leader -ErrorVariable metricFailures -ErrorAction SilentlyContinue
+                ($samples.Member | Sort-Object) | Should -Be ($own.Members[0..1].Name | Sort-Object)
+                $metricFailures | Should -HaveCount 1
+                $metricFailures[0].FullyQualifiedErrorId | Should -Be 'EtcdUnavailable,EtcdTools.Commands.GetEtcdMetricCommand'
+                $metricFailures[0].TargetObject | Should -Be $own.Members[2].Name
             }
             finally {
                 $own | Stop-EtcdSandbox -Confirm:$false

@@ -15,6 +15,9 @@ namespace EtcdTools.Commands;
 [OutputType(typeof(EtcdMetricSample))]
 public sealed class GetEtcdMetricCommand : EtcdCmdlet
 {
+    private readonly List<WildcardPattern> _patterns = [];
+    private IReadOnlyDictionary<string, Uri>? _metricsUrls;
+
     /// <summary>Metric (family) or sample names, wildcards allowed; all metrics without it.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -38,9 +41,6 @@ public sealed class GetEtcdMetricCommand : EtcdCmdlet
     [DurationTransformation]
     [ValidatePositiveDuration]
     public TimeSpan? Timeout { get; set; }
-
-    private readonly List<WildcardPattern> _patterns = [];
-    private IReadOnlyDictionary<string, Uri>? _metricsUrls;
 
     protected override void BeginProcessing()
     {
