@@ -62,7 +62,7 @@ public sealed class MeasureEtcdPerformanceCommand : EtcdCmdlet
         try
         {
             if (Interval > Duration)
-                throw new ArgumentException($"-Interval ({EtcdTools.Duration.Format(Interval)}) is longer than -Duration ({EtcdTools.Duration.Format(Duration)}): scrapes come at least twice a window.");
+                throw new ArgumentException($"-Interval ({EtcdTools.Duration.Format(Interval)}) is longer than -Duration ({EtcdTools.Duration.Format(Duration)}): give an interval no longer than the window.");
             _thresholds = EtcdPerformanceThresholds.FromDictionary(HashtableParameters.Plain(Thresholds));
             if (Thresholds is not null) WriteVerbose($"Thresholds: {_thresholds}.");
             _metricsUrls = HashtableParameters.MetricsUrls(MetricsUrl);
