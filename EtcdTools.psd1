@@ -30,9 +30,11 @@
         'Get-EtcdHealth'
         'Get-EtcdKey'
         'Get-EtcdMember'
+        'Get-EtcdMetric'
         'Get-EtcdPod'
         'Get-EtcdPodLog'
         'Get-EtcdSandbox'
+        'Measure-EtcdPerformance'
         'Move-EtcdLeader'
         'Remove-EtcdKey'
         'Resume-EtcdSandboxMember'
@@ -46,6 +48,7 @@
         'Suspend-EtcdSandboxMember'
         'Test-EtcdCluster'
         'Watch-EtcdKey'
+        'Watch-EtcdPerformance'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

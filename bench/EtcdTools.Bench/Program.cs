@@ -25,5 +25,19 @@ var keys = new Command("keys", "Listing a large keyspace: KeyReader (paged, one 
 keys.SetAction((parse, cancellationToken) =>
     KeyListingBenchmark.RunAsync(parse.GetValue(keysOption), parse.GetValue(valueOption), parse.GetValue(pageOption), parse.GetValue(pageBytesOption), cancellationToken));
 
-var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys };
+var fileOption = new Option<string>("--file") { Description = "A saved /metrics page to parse.", DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "etcd-3.4-metrics.txt") };
+var iterationsOption = new Option<int>("--iterations") { Description = "Measured parses.", DefaultValueFactory = _ => 2000 };
+var membersOption = new Option<int>("--members") { Description = "Members of the sandbox the watch engine samples.", DefaultValueFactory = _ => 5 };
+var secondsOption = new Option<int>("--seconds") { Description = "How long the watch engine runs at a 1 s interval.", DefaultValueFactory = _ => 60 };
+var metrics = new Command("metrics", "Parsing a real etcd /metrics page (time and allocation per parse) and Watch-EtcdPerformance's engine (CPU at 1 s over 5 members).")
+{
+    fileOption, iterationsOption, membersOption, secondsOption, tlsOption,
+};
+metrics.SetAction(async (parse, cancellationToken) =>
+{
+    MetricsBenchmark.Parse(parse.GetValue(fileOption)!, parse.GetValue(iterationsOption));
+    return await MetricsBenchmark.WatchAsync(parse.GetValue(membersOption), parse.GetValue(secondsOption), parse.GetValue(tlsOption), cancellationToken);
+});
+
+var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, metrics };
 return await root.Parse(args).InvokeAsync();
