@@ -25,6 +25,7 @@
         'Compare-EtcdHash'
         'Connect-EtcdCluster'
         'Disconnect-EtcdCluster'
+        'Export-EtcdReport'
         'Get-EtcdAlarm'
         'Get-EtcdConnection'
         'Get-EtcdHealth'

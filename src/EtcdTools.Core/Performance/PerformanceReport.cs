@@ -169,19 +169,25 @@ internal static class PerformanceReport
     /// The bottleneck: the area of the most severe findings (Warning or Critical), causes before
     /// symptoms when several areas share it; Healthy without any, with the numbers that say so.
     /// </summary>
-    internal static (EtcdBottleneck Verdict, string Reason) Verdict(IReadOnlyList<EtcdPerformanceFinding> findings, IReadOnlyList<EtcdMemberPerformance> reports, TimeSpan window)
+    internal static (EtcdBottleneck Verdict, string Reason) Verdict(IReadOnlyList<EtcdPerformanceFinding> findings, IReadOnlyList<EtcdMemberPerformance> reports, TimeSpan window) =>
+        Verdict(findings, () => HealthyReason(reports.Count, reports.Select(r => r.WalFsyncP99Ms), reports.Select(r => r.PeerRttP99Ms), window));
+
+    /// <summary>Why a window without warnings is healthy: the worst of the main latencies.</summary>
+    internal static string HealthyReason(int members, IEnumerable<double?> walFsyncP99Ms, IEnumerable<double?> peerRttP99Ms, TimeSpan window)
+    {
+        var fsync = walFsyncP99Ms.Where(v => v is not null).DefaultIfEmpty(null).Max();
+        var rtt = peerRttP99Ms.Where(v => v is not null).DefaultIfEmpty(null).Max();
+        var numbers = new List<string>();
+        if (fsync is not null) numbers.Add($"WAL fsync p99 at most {Format.Milliseconds(fsync)}");
+        if (rtt is not null) numbers.Add($"peer round trip p99 at most {Format.Milliseconds(rtt)}");
+        return $"No warning or critical finding on {members} member(s) in {Format.Seconds(window.TotalSeconds)}{(numbers.Count > 0 ? ": " + string.Join(", ", numbers) : "")}.";
+    }
+
+    /// <summary>The verdict of <paramref name="findings"/>; <paramref name="healthyReason"/> says why when none is a warning or worse.</summary>
+    internal static (EtcdBottleneck Verdict, string Reason) Verdict(IReadOnlyList<EtcdPerformanceFinding> findings, Func<string> healthyReason)
     {
         var serious = findings.Where(f => f.Severity >= EtcdFindingSeverity.Warning).ToList();
-        if (serious.Count == 0)
-        {
-            var fsync = reports.Select(r => r.WalFsyncP99Ms).Where(v => v is not null).DefaultIfEmpty(null).Max();
-            var rtt = reports.Select(r => r.PeerRttP99Ms).Where(v => v is not null).DefaultIfEmpty(null).Max();
-            var numbers = new List<string>();
-            if (fsync is not null) numbers.Add($"WAL fsync p99 at most {Format.Milliseconds(fsync)}");
-            if (rtt is not null) numbers.Add($"peer round trip p99 at most {Format.Milliseconds(rtt)}");
-            return (EtcdBottleneck.Healthy,
-                $"No warning or critical finding on {reports.Count} member(s) in {Format.Seconds(window.TotalSeconds)}{(numbers.Count > 0 ? ": " + string.Join(", ", numbers) : "")}.");
-        }
+        if (serious.Count == 0) return (EtcdBottleneck.Healthy, healthyReason());
         var severity = serious.Max(f => f.Severity);
         var worst = serious.Where(f => f.Severity == severity).ToList();
         var area = CauseOrder.First(a => worst.Any(f => f.Area == a));

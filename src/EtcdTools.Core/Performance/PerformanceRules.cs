@@ -9,23 +9,57 @@ internal static class PerformanceRules
     private const string DiskAdvice =
         "Move the data directory (or at least --wal-dir) to a dedicated SSD/NVMe, look for other I/O on the same device (noisy neighbours, backups, logs), and run Test-EtcdDisk on it: fdatasync p99 should stay under 10 ms.";
 
+    // What to do, by check: shared with the report's findings from Watch-EtcdPerformance samples.
+    internal const string WalFsyncAdvice =
+        "The disk is too slow for etcd's write-ahead log, and every write waits for this fsync. " + DiskAdvice;
+
+    internal const string BackendCommitAdvice =
+        "Commits to the database file (bbolt) are slow: the disk is slow or busy, or the database is large. " + DiskAdvice + " Keep the database small with compaction and defragmentation.";
+
+    internal const string PeerRttAdvice =
+        "The network between these members is slow: keep members in one region and in low-latency zones, check the link for loss and saturation (mtr, iperf3) and that peer traffic (port 2380) is not throttled. " +
+        "If the latency is inherent, set --heartbeat-interval to about the round trip and --election-timeout to at least 10 times it.";
+
+    internal const string GrpcFailuresAdvice =
+        "Clients get errors: Unavailable and DeadlineExceeded point at overload, elections or members down; ResourceExhausted at request limits or a full quota (NOSPACE); FailedPrecondition at requests the cluster refused. Compare with the other findings and the clients' logs.";
+
+    internal const string NoLeaderAdvice =
+        "Without a leader the cluster takes no writes: quorum is lost or an election is under way. Check that a majority of the members runs and that they reach each other (Get-EtcdHealth), and the disk and network findings.";
+
+    internal const string LeaderChangesAdvice =
+        "Each election stalls writes for about an election timeout. Elections come from slow disks (see WAL fsync), CPU starvation, network trouble between members, or heartbeat and election timeouts too tight for the network (--heartbeat-interval, --election-timeout); a leader moved on purpose (Move-EtcdLeader, a rolling restart) counts too.";
+
+    internal const string ProposalsFailedAdvice =
+        "Proposals fail when the cluster has no leader or loses quorum on the way: they come with elections and members down, and clients see them as errors to retry. See the leadership findings.";
+
+    internal const string SlowAppliesAdvice =
+        "Slow applies hold up every request behind them: expensive requests (large ranges, big transactions), a slow disk or a starved CPU. Find them in the log ('apply request took too long', Get-EtcdPodLog) and check the disk and CPU findings.";
+
+    internal const string HeartbeatAdvice =
+        "Late heartbeats make followers start elections. The leader was stalled: a slow disk holding up its raft loop, CPU starvation, or the process paused or swapping. Check the WAL fsync and CPU findings and the leader's log ('failed to send out heartbeat on time').";
+
+    internal const string UnansweredAdvice =
+        "The member was unreachable or hung for a while: check whether its process was stopped, swapping or starved of CPU, and the network to it (Get-EtcdHealth, its log).";
+
+    internal const string CpuAdvice =
+        "etcd is CPU-bound: give it dedicated cores (2 to 4 for most clusters, 8 or more for heavy ones), keep other workloads off its hosts, and reduce expensive requests (large ranges, many watchers, frequent full listings).";
+
+    internal const string MemoryAdvice =
+        "etcd's memory grows with the database, watchers and large requests: plan 8 GB for typical and 16 GB for heavy clusters, keep the database small (compaction, defragmentation), and look for clients that list the whole keyspace.";
+
     public static List<EtcdPerformanceFinding> Evaluate(PerformanceNumbers n, EtcdPerformanceThresholds t)
     {
         var findings = new List<EtcdPerformanceFinding>();
         var window = $"in {Format.Seconds(n.Seconds)}";
 
         Latency(findings, n, n.WalFsync, "WalFsyncP99", EtcdPerformanceArea.Disk, "WAL fsync", "fsyncs", MetricsReading.WalFsync,
-            t.WalFsyncP99WarningMs, t.WalFsyncP99CriticalMs,
-            "The disk is too slow for etcd's write-ahead log, and every write waits for this fsync. " + DiskAdvice);
+            t.WalFsyncP99WarningMs, t.WalFsyncP99CriticalMs, WalFsyncAdvice);
         Latency(findings, n, n.BackendCommit, "BackendCommitP99", EtcdPerformanceArea.Disk, "Backend commit", "commits", MetricsReading.BackendCommit,
-            t.BackendCommitP99WarningMs, t.BackendCommitP99CriticalMs,
-            "Commits to the database file (bbolt) are slow: the disk is slow or busy, or the database is large. " + DiskAdvice + " Keep the database small with compaction and defragmentation.");
+            t.BackendCommitP99WarningMs, t.BackendCommitP99CriticalMs, BackendCommitAdvice);
         foreach (var (peer, id, latency) in n.Peers)
         {
             Latency(findings, n, latency, "PeerRttP99", EtcdPerformanceArea.Network, $"Round trip to {peer}", "probes", $"{MetricsReading.PeerRoundTrip}{{To=\"{id}\"}}",
-                t.PeerRttP99WarningMs, t.PeerRttP99CriticalMs,
-                "The network between these members is slow: keep members in one region and in low-latency zones, check the link for loss and saturation (mtr, iperf3) and that peer traffic (port 2380) is not throttled. " +
-                "If the latency is inherent, set --heartbeat-interval to about the round trip and --election-timeout to at least 10 times it.");
+                t.PeerRttP99WarningMs, t.PeerRttP99CriticalMs, PeerRttAdvice);
         }
         Latency(findings, n, n.Apply, "ApplyP99", EtcdPerformanceArea.Workload, "Apply", "applies", MetricsReading.ApplyDuration,
             t.ApplyP99WarningMs, t.ApplyP99CriticalMs,
@@ -48,7 +82,7 @@ internal static class PerformanceRules
                 Check = "GrpcFailures",
                 Title = $"{Format.Number(failurePercent, "0.##")}% of gRPC requests failed ({(critical ? $"critical >= {Format.Number(t.GrpcFailureCriticalPercent)}%" : $"healthy < {Format.Number(t.GrpcFailureWarningPercent)}%")})",
                 Evidence = $"{codes} of {Format.Count((long)n.GrpcHandled)} requests {window} ({MetricsReading.GrpcHandled}).",
-                Recommendation = "Clients get errors: Unavailable and DeadlineExceeded point at overload, elections or members down; ResourceExhausted at request limits or a full quota (NOSPACE); FailedPrecondition at requests the cluster refused. Compare with the other findings and the clients' logs.",
+                Recommendation = GrpcFailuresAdvice,
                 Value = failurePercent,
                 Threshold = critical ? t.GrpcFailureCriticalPercent : t.GrpcFailureWarningPercent,
             });
@@ -64,7 +98,7 @@ internal static class PerformanceRules
                 Check = "NoLeader",
                 Title = n.IsInterval ? "No leader" : $"No leader at {n.NoLeaderScrapes} of {n.Scrapes} scrapes",
                 Evidence = $"{MetricsReading.HasLeader} was 0 {(n.IsInterval ? "at the end of the interval" : $"at {n.NoLeaderScrapes} scrape(s) {window}")}.",
-                Recommendation = "Without a leader the cluster takes no writes: quorum is lost or an election is under way. Check that a majority of the members runs and that they reach each other (Get-EtcdHealth), and the disk and network findings.",
+                Recommendation = NoLeaderAdvice,
                 Value = n.NoLeaderScrapes,
                 Threshold = 0,
             });
@@ -81,7 +115,7 @@ internal static class PerformanceRules
                 Check = "LeaderChanges",
                 Title = $"{Format.Count((long)n.LeaderChanges)} leader change{(n.LeaderChanges == 1 ? "" : "s")} {window} (the etcd mixin alerts at {t.LeaderChangesCritical} in 15 min)",
                 Evidence = $"{MetricsReading.LeaderChanges} rose by {Format.Count((long)n.LeaderChanges)} {window}, as {n.Member} saw it.",
-                Recommendation = "Each election stalls writes for about an election timeout. Elections come from slow disks (see WAL fsync), CPU starvation, network trouble between members, or heartbeat and election timeouts too tight for the network (--heartbeat-interval, --election-timeout); a leader moved on purpose (Move-EtcdLeader, a rolling restart) counts too.",
+                Recommendation = LeaderChangesAdvice,
                 Value = n.LeaderChanges,
                 Threshold = critical ? t.LeaderChangesCritical : t.LeaderChangesWarning,
             });
@@ -93,7 +127,7 @@ internal static class PerformanceRules
             findings.Add(Counted(n, critical ? EtcdFindingSeverity.Critical : EtcdFindingSeverity.Warning, EtcdPerformanceArea.Leadership, "ProposalsFailed",
                 $"{Format.Count((long)n.ProposalsFailed)} proposal{(n.ProposalsFailed == 1 ? "" : "s")} failed ({Format.Number(n.FailedPerSec ?? 0, "0.##")}/s)",
                 $"{MetricsReading.ProposalsFailed} rose by {Format.Count((long)n.ProposalsFailed)} {window}.",
-                "Proposals fail when the cluster has no leader or loses quorum on the way: they come with elections and members down, and clients see them as errors to retry. See the leadership findings.",
+                ProposalsFailedAdvice,
                 n.ProposalsFailed, critical ? t.ProposalsFailedCriticalPerSec : 0));
         }
         if (n.SlowApplies > 0)
@@ -101,7 +135,7 @@ internal static class PerformanceRules
             findings.Add(Counted(n, EtcdFindingSeverity.Warning, EtcdPerformanceArea.Workload, "SlowApplies",
                 $"{Format.Count((long)n.SlowApplies)} {(n.SlowApplies == 1 ? "apply" : "applies")} took longer than 100 ms",
                 $"{MetricsReading.SlowApplies} rose by {Format.Count((long)n.SlowApplies)} {window}.",
-                "Slow applies hold up every request behind them: expensive requests (large ranges, big transactions), a slow disk or a starved CPU. Find them in the log ('apply request took too long', Get-EtcdPodLog) and check the disk and CPU findings.",
+                SlowAppliesAdvice,
                 n.SlowApplies, 0));
         }
         if (n.HeartbeatFailures > 0)
@@ -109,7 +143,7 @@ internal static class PerformanceRules
             findings.Add(Counted(n, EtcdFindingSeverity.Warning, EtcdPerformanceArea.Leadership, "HeartbeatSendFailures",
                 $"The leader sent {Format.Count((long)n.HeartbeatFailures)} heartbeat{(n.HeartbeatFailures == 1 ? "" : "s")} late",
                 $"{MetricsReading.HeartbeatFailures} rose by {Format.Count((long)n.HeartbeatFailures)} {window}.",
-                "Late heartbeats make followers start elections. The leader was stalled: a slow disk holding up its raft loop, CPU starvation, or the process paused or swapping. Check the WAL fsync and CPU findings and the leader's log ('failed to send out heartbeat on time').",
+                HeartbeatAdvice,
                 n.HeartbeatFailures, 0));
         }
         if (n.PeerSendFailures > 0)
@@ -125,7 +159,7 @@ internal static class PerformanceRules
             findings.Add(Counted(n, EtcdFindingSeverity.Warning, EtcdPerformanceArea.Network, "UnansweredScrapes",
                 $"{n.Member} did not answer {n.FailedScrapes} of {n.Scrapes + n.FailedScrapes} scrapes",
                 $"Its metrics could not be read {n.FailedScrapes} time(s) {window}: {n.LastScrapeError}",
-                "The member was unreachable or hung for a while: check whether its process was stopped, swapping or starved of CPU, and the network to it (Get-EtcdHealth, its log).",
+                UnansweredAdvice,
                 n.FailedScrapes, 0));
         }
 
@@ -135,7 +169,7 @@ internal static class PerformanceRules
             findings.Add(Measured(n, critical, EtcdPerformanceArea.Cpu, "Cpu",
                 $"etcd used {Format.Number(cpu, "0")}% of a core ({(critical ? $"critical >= {Format.Number(t.CpuCriticalPercent)}%" : $"warning >= {Format.Number(t.CpuWarningPercent)}%")})",
                 $"{MetricsReading.CpuSeconds} rose by {Format.Number(cpu * n.Seconds / 100, "0.##")} s {window}.",
-                "etcd is CPU-bound: give it dedicated cores (2 to 4 for most clusters, 8 or more for heavy ones), keep other workloads off its hosts, and reduce expensive requests (large ranges, many watchers, frequent full listings).",
+                CpuAdvice,
                 cpu, critical ? t.CpuCriticalPercent : t.CpuWarningPercent));
         }
         if (n.Resident is { } resident && resident >= t.MemoryWarningBytes)
@@ -144,7 +178,7 @@ internal static class PerformanceRules
             findings.Add(Measured(n, critical, EtcdPerformanceArea.Memory, "ResidentMemory",
                 $"Resident memory is {Format.Bytes(resident)} ({(critical ? "critical" : "warning")} >= {Format.Bytes(critical ? t.MemoryCriticalBytes : t.MemoryWarningBytes)})",
                 $"{MetricsReading.ResidentMemory} was {Format.Count((long)resident)} bytes at the end.",
-                "etcd's memory grows with the database, watchers and large requests: plan 8 GB for typical and 16 GB for heavy clusters, keep the database small (compaction, defragmentation), and look for clients that list the whole keyspace.",
+                MemoryAdvice,
                 resident, critical ? t.MemoryCriticalBytes : t.MemoryWarningBytes));
         }
 
