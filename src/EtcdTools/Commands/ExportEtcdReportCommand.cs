@@ -26,6 +26,7 @@ public sealed class ExportEtcdReportCommand : EtcdToolsCmdlet
     /// <summary>The HTML file to write; the CSV of the samples goes beside it.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string Path { get; set; } = "";
 
     /// <summary>The HTML file, taken exactly as typed (no wildcards).</summary>
@@ -169,10 +170,15 @@ public sealed class ExportEtcdReportCommand : EtcdToolsCmdlet
         {
             resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ParameterSetName == PathSet ? Path : LiteralPath, out provider, out _);
         }
-        if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+        try
         {
-            ThrowTerminatingError(EtcdErrorRecords.Create(new ArgumentException($"'{resolved}' is on the {provider.Name} drive: the report is a file, give a file system path."),
-                "InvalidArgument", ErrorCategory.InvalidArgument, resolved));
+            if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+                throw new ArgumentException($"'{resolved}' is on the {provider.Name} drive: the report is a file, give a file system path.");
+            EtcdPerformanceReport.CheckPath(resolved);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(EtcdErrorRecords.Create(e, "InvalidArgument", ErrorCategory.InvalidArgument, resolved));
         }
         return resolved;
     }

@@ -50,6 +50,13 @@ public sealed class EtcdPerformanceReport(EtcdReportOptions options)
     /// <summary>What was left out of the input (older runs of a member, repeated samples, several clusters), as sentences.</summary>
     public IReadOnlyList<string> Notes => Content.Notes;
 
+    /// <summary>Refuses a report path that would be its own CSV file.</summary>
+    public static void CheckPath(string htmlPath)
+    {
+        if (string.Equals(Path.GetExtension(htmlPath), ".csv", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"'{htmlPath}' ends in .csv, the name of the samples' file beside the report: give the report a name ending in .html.", nameof(htmlPath));
+    }
+
     /// <summary>The CSV file beside an HTML file: the same name ending in .csv.</summary>
     public static string CsvPathOf(string htmlPath) => Path.ChangeExtension(htmlPath, ".csv");
 
@@ -74,9 +81,8 @@ public sealed class EtcdPerformanceReport(EtcdReportOptions options)
     /// </summary>
     public EtcdReportFiles Save(string htmlPath, bool overwrite)
     {
+        CheckPath(htmlPath);
         var full = Path.GetFullPath(htmlPath);
-        if (string.Equals(Path.GetExtension(full), ".csv", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"'{htmlPath}' ends in .csv, the name of the samples' file beside the report: give the report a name ending in .html.", nameof(htmlPath));
         var directory = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"The directory '{directory}' does not exist: create it or give another path.");
         var csv = CsvPathOf(full);

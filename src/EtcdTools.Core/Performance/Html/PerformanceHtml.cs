@@ -13,6 +13,9 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
 
     private const string NotAvailable = "n/a";
 
+    private const string LostFindings =
+        "The findings were not kept in this input: a CSV file keeps them as one text cell. The statuses and numbers are shown; keep Measure-EtcdPerformance's output with Export-Clixml to see the findings, their evidence and what to do.";
+
     private readonly EtcdPerformanceThresholds _t = options.Thresholds;
     private readonly TimeSpan _offset = content.Offset;
     private EtcdPerformanceSummary Summary => content.Summary;
@@ -80,8 +83,17 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
         html.Element("span", "Verdict", ("class", "label"));
         html.Element("span", Summary.Status.ToString(), ("class", "badge " + status));
         html.Close();
-        html.Element("h2", Summary.Verdict == EtcdBottleneck.Healthy ? "Healthy" : $"Bottleneck: {Headline(Summary.Verdict)}");
-        html.Element("p", Summary.VerdictReason, ("class", "reason"));
+        if (content.FindingsLost && !content.SummaryGiven)
+        {
+            html.Element("h2", "Bottleneck not known");
+            html.Element("p", $"The input does not hold the members' findings (a CSV file keeps them as one text cell), so the bottleneck cannot be named; the members' worst status is {Summary.Status}. " +
+                "Keep Measure-EtcdPerformance's output with Export-Clixml to report it in full.", ("class", "reason"));
+        }
+        else
+        {
+            html.Element("h2", Summary.Verdict == EtcdBottleneck.Healthy ? "Healthy" : $"Bottleneck: {Headline(Summary.Verdict)}");
+            html.Element("p", Summary.VerdictReason, ("class", "reason"));
+        }
 
         html.Open("dl", ("class", "facts"));
         Fact(html, "Time window", ReportText.Window(Summary.StartTime, Summary.EndTime, _offset),
@@ -134,6 +146,12 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
         html.Open("section", ("class", "top-findings"));
         html.Element("h2", "Top findings");
         var findings = Summary.Findings;
+        if (content.FindingsLost)
+        {
+            html.Element("p", LostFindings, ("class", "empty"));
+            html.Close().Line();
+            return;
+        }
         if (findings.Count == 0)
         {
             html.Element("p", content.SummaryGiven || content.Members.Count > 0
@@ -147,7 +165,7 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
         html.Open("ol", ("class", "top"));
         foreach (var group in groups.Take(TopFindings))
         {
-            var worst = group.MaxBy(f => f.Value is { } v && f.Threshold is > 0 ? v / f.Threshold.Value : 0)!;
+            var worst = group.MaxBy(f => (f.Value is { } v && f.Threshold is > 0 ? v / f.Threshold.Value : 0, f.Value ?? 0))!;
             var severity = worst.Severity.ToString().ToLowerInvariant();
             html.Open("li", ("class", severity));
             FindingHead(html, worst, [.. group.Select(f => f.Member)]);
@@ -455,7 +473,7 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
         var findings = Summary.Findings;
         if (findings.Count == 0)
         {
-            html.Element("p", "No findings.", ("class", "empty"));
+            html.Element("p", content.FindingsLost ? LostFindings : "No findings.", ("class", "empty"));
             html.Close().Line();
             return;
         }
@@ -493,15 +511,16 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
         }
         var interval = TimeSpan.FromSeconds(Summary.IntervalSeconds > 0 ? Summary.IntervalSeconds
             : content.Series.SelectMany(s => s.Samples).Select(s => s.IntervalSeconds).Where(s => s > 0).DefaultIfEmpty(1).Order().ElementAt(0));
-        var sourceText = content.Source switch
+        var count = content.SampleCount;
+        var what = content.Source switch
         {
-            SampleSource.Watch => "Watch-EtcdPerformance's samples",
-            SampleSource.Measure => "the measurement's own intervals",
-            _ => "Watch-EtcdPerformance's samples and the measurement's own intervals",
+            SampleSource.Watch => $"{ReportText.Count(count, "sample")} of Watch-EtcdPerformance",
+            SampleSource.Measure => $"{ReportText.Count(count, "interval")} of the measurement",
+            _ => $"{ReportText.Count(count, "sample")}, Watch-EtcdPerformance's and the measurement's own intervals",
         };
         html.Open("p", ("class", "muted"));
-        html.Text($"{ReportText.Count(content.SampleCount, "sample")} from {sourceText}, one per member about every {Format.Seconds(interval.TotalSeconds)}, " +
-            $"{ReportText.Window(content.ChartStart, content.ChartEnd, _offset)}. Lines break where a member could not be read. The raw samples are in ");
+        html.Text($"{Capitalised(what)}, one per member about every {Format.Seconds(interval.TotalSeconds)}, {ReportText.Window(content.ChartStart, content.ChartEnd, _offset)}. " +
+            "Lines break where a member could not be read. The raw samples are in ");
         html.Element("a", csvFileName, ("href", csvFileName));
         html.Text(".");
         html.Close();
@@ -558,8 +577,9 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
         var leadership = new LeadershipChart(lanes, markers, content.ChartStart, content.ChartEnd, _offset, interval);
         html.Open("figure", ("class", "chart-card wide"), ("id", "leadership"));
         html.Open("figcaption").Element("h3", "Leadership");
+        var changes = content.Series.Select(m => m.LeaderChanges).DefaultIfEmpty(0).Max();
         html.Element("p", markers.Count > 0
-            ? $"Who led when, and the {ReportText.Count(markers.Count, "leader change")} the members saw (markers, also on the charts above)."
+            ? $"Who led when. {ReportText.Count(changes, "leader change")} in these samples (the most a member counted); the markers, also on the charts above, show when the members saw {(changes == 1 ? "it" : "them")}: a member that was hung sees it late."
             : "Who led when; no member saw a leader change.");
         html.Close();
         leadership.Write(html, "chart-leadership");
@@ -711,13 +731,17 @@ td.na{color:var(--faint)}
 td.url{font-size:12px;color:var(--muted)}
 .member-name{font-weight:650}
 .details tbody th{color:var(--muted)}
-.findings td{font-size:13px}
-.findings td.member{white-space:nowrap}
+table.findings{table-layout:fixed}
+.findings th:nth-child(1){width:96px}
+.findings th:nth-child(2){width:94px}
+.findings th:nth-child(3){width:15%}
+.findings th:nth-child(4){width:20%}
+.findings th:nth-child(5){width:25%}
+.findings td{font-size:13px;overflow-wrap:anywhere}
 .top div.evidence ul{margin:2px 0 0;padding-left:20px}
 .top div.evidence li{margin:2px 0}
-.findings td.finding-title{font-weight:650;min-width:200px}
-.findings td.evidence{color:var(--muted);min-width:220px}
-.findings td.advice{min-width:260px}
+.findings td.finding-title{font-weight:650}
+.findings td.evidence{color:var(--muted)}
 .notes{font-size:13px;color:var(--muted);margin:10px 0 0;padding-left:20px}
 .empty{color:var(--muted);background:var(--panel);padding:12px 16px;border-radius:6px}
 .charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:30px 40px;margin-top:18px}

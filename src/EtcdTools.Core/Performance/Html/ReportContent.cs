@@ -58,6 +58,9 @@ internal sealed class ReportContent
 
     public IReadOnlyList<string> ClusterIds { get; }
 
+    /// <summary>Whether the input had findings whose details were not kept (read back from CSV).</summary>
+    public bool FindingsLost { get; private init; }
+
     /// <summary>What was left out of the input, and why.</summary>
     public IReadOnlyList<string> Notes { get; }
 
@@ -109,7 +112,7 @@ internal sealed class ReportContent
             if (seen.Add((sample.Member, sample.Timestamp.UtcTicks))) kept.Add(sample);
             else duplicates++;
         }
-        if (duplicates > 0) notes.Add($"{ReportText.Count(duplicates, "sample")} of a member at a time already given {(duplicates == 1 ? "was" : "were")} left out.");
+        if (duplicates > 0) notes.Add($"{ReportText.Count(duplicates, "sample")} for a member and time already given {(duplicates == 1 ? "was" : "were")} left out.");
         var fromMeasure = reports.Sum(r => r.Samples.Count);
         var source = samples.Count > 0 ? fromMeasure > 0 ? SampleSource.Both : SampleSource.Watch : fromMeasure > 0 ? SampleSource.Measure : SampleSource.None;
 
@@ -136,11 +139,15 @@ internal sealed class ReportContent
                 summary = SampleAnalysis.Summary(series, SampleAnalysis.Findings(series, offset, thresholds));
             }
         }
+        // A CSV file keeps a report's findings as one text cell: the counts and statuses survive, the findings do not.
+        var findingsLost = summary.Findings.Count == 0 && (summary.CriticalCount + summary.WarningCount + summary.InfoCount > 0
+            || members.Any(m => m.Status != EtcdPerformanceStatus.Ok && m.Findings.Count == 0));
+        if (findingsLost && !summaryGiven) summary = summary with { Status = members.Max(m => m.Status) };
         var clusters = members.Select(m => m.ClusterId).Append(summary.ClusterId).Concat(kept.Select(s => s.ClusterId))
             .Where(c => c.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (clusters.Count > 1) notes.Add($"The input comes from {clusters.Count} clusters ({string.Join(", ", clusters)}): compare them with care.");
 
-        return new ReportContent(summary, members, series, names, source, summaryGiven, clusters, notes, reports.Count, summaries.Count, samples.Count);
+        return new ReportContent(summary, members, series, names, source, summaryGiven, clusters, notes, reports.Count, summaries.Count, samples.Count) { FindingsLost = findingsLost };
     }
 }
 

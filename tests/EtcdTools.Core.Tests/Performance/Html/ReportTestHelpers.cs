@@ -71,6 +71,14 @@ internal static partial class ReportTestHelpers
         return html[start..end];
     }
 
+    /// <summary>A member's group in a figure: its line (class series) or its lane (class lane).</summary>
+    public static string GroupOf(string figure, string group, string member)
+    {
+        var start = figure.IndexOf($"<g class=\"{group}\" data-member=\"{member}\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no {group} of {member}");
+        return figure[start..figure.IndexOf("</g>", start, StringComparison.Ordinal)];
+    }
+
     /// <summary>What each member's line in a figure draws: member name to its polyline points and dots.</summary>
     public static Dictionary<string, int> MarksPerMember(string figure)
     {
