@@ -55,8 +55,6 @@ internal sealed class LeadershipChart
     public double Height { get; }
     public TimeTicks X { get; }
 
-    public IReadOnlyList<LeadershipSpan> SpansOf(string member) => _lanes.First(l => l.Member == member).Spans;
-
     private LinearScale XScale => new(0, (End - Start).TotalSeconds, _left, Width - Right);
 
     private double XOf(DateTimeOffset time) => XScale.Map((time - Start).TotalSeconds);

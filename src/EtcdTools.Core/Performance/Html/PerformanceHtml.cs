@@ -729,6 +729,7 @@ td.warning{background:var(--warn-bg);color:var(--warn);font-weight:700}
 td.critical{background:var(--crit-bg);color:var(--crit);font-weight:700}
 td.na{color:var(--faint)}
 td.url{font-size:12px;color:var(--muted)}
+.member-cell{white-space:nowrap}
 .member-name{font-weight:650}
 .details tbody th{color:var(--muted)}
 table.findings{table-layout:fixed}

@@ -103,16 +103,16 @@ internal sealed class ReportContent
         if (summaries.Count > 1)
             notes.Add($"{summaries.Count} cluster summaries were given: the latest (ended {summary!.EndTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture)}) is shown.");
 
-        // One sample per member and time: the watch's where a measurement's own intervals repeat it.
-        var seen = new HashSet<(string, long)>();
+        // The same sample given twice (a run piped in again) is charted once.
+        var seen = new HashSet<EtcdPerformanceSample>();
         var kept = new List<EtcdPerformanceSample>();
         var duplicates = 0;
         foreach (var sample in samples.Concat(reports.SelectMany(r => r.Samples)))
         {
-            if (seen.Add((sample.Member, sample.Timestamp.UtcTicks))) kept.Add(sample);
+            if (seen.Add(sample)) kept.Add(sample);
             else duplicates++;
         }
-        if (duplicates > 0) notes.Add($"{ReportText.Count(duplicates, "sample")} for a member and time already given {(duplicates == 1 ? "was" : "were")} left out.");
+        if (duplicates > 0) notes.Add($"{ReportText.Count(duplicates, "sample")} given more than once {(duplicates == 1 ? "was" : "were")} charted once.");
         var fromMeasure = reports.Sum(r => r.Samples.Count);
         var source = samples.Count > 0 ? fromMeasure > 0 ? SampleSource.Both : SampleSource.Watch : fromMeasure > 0 ? SampleSource.Measure : SampleSource.None;
 

@@ -1,4 +1,5 @@
 using System.Xml.Linq;
+using EtcdTools.Performance;
 using EtcdTools.Performance.Html;
 
 namespace EtcdTools.Core.Tests.Performance.Html;
@@ -176,6 +177,31 @@ public sealed class ChartMathTests
             axis.Elements(ns + "text").Select(t => t.Value).Where(t => !t.Contains(':', StringComparison.Ordinal)));
         Assert.Single(svg.Elements(ns + "g"), g => (string?)g.Attribute("class") == "limit healthy");
         Assert.Equal("Leader change seen at 10:00:02 by etcd-1", svg.Elements(ns + "g").Single(g => (string?)g.Attribute("class") == "marker").Element(ns + "title")!.Value);
+    }
+
+    [Fact]
+    public void LeadershipLanesJoinNeighbouringIntervalsInTheSameState()
+    {
+        EtcdPerformanceSample At(int second, bool? leader, bool hasLeader = true, string error = "") => new()
+        {
+            Timestamp = T0.AddSeconds(second),
+            Member = "etcd-0",
+            IntervalSeconds = error.Length > 0 ? 0 : 1,
+            IsLeader = leader,
+            HasLeader = error.Length > 0 ? null : hasLeader,
+            Error = error,
+        };
+        var spans = LeadershipChart.Spans([At(1, true), At(2, true), At(3, true), At(4, null, error: "timeout"), At(5, null, error: "timeout"), At(6, false, hasLeader: false),
+            At(7, false), At(8, false), At(12, false)], TimeSpan.FromSeconds(1));
+        Assert.Equal(
+            [
+                new LeadershipSpan(T0, T0.AddSeconds(3), LeadershipState.Leader),
+                new LeadershipSpan(T0.AddSeconds(3), T0.AddSeconds(5), LeadershipState.Unreadable),
+                new LeadershipSpan(T0.AddSeconds(5), T0.AddSeconds(6), LeadershipState.NoLeader),
+                new LeadershipSpan(T0.AddSeconds(6), T0.AddSeconds(8), LeadershipState.Follower),
+                // Three seconds without a sample: a gap, not one long stretch.
+                new LeadershipSpan(T0.AddSeconds(11), T0.AddSeconds(12), LeadershipState.Follower),
+            ], spans);
     }
 
     private static ChartSeries Series(params double[] values) =>

@@ -30,8 +30,6 @@ internal sealed class PngImage
     /// <summary>The share of pixels that are not the page's white.</summary>
     public double InkShare => (double)Pixels.Count(p => p != 0xFFFFFF) / Pixels.Length;
 
-    public uint At(int x, int y) => Pixels[y * Width + x];
-
     public static PngImage Decode(byte[] png)
     {
         if (png.Length < Signature.Length || !png.AsSpan(0, Signature.Length).SequenceEqual(Signature))

@@ -189,6 +189,24 @@ public sealed class ReportRenderingTests(TlsClusterFixture fixture, ITestOutputH
     }
 
     [Fact]
+    public async Task TheSameRunGivenTwiceIsReportedOnceAndSaysSo()
+    {
+        var (measure, watch) = await CollectAsync(fixture.Sandbox.ConnectionSettings, TimeSpan.FromSeconds(2));
+        var report = ReportOf(measure, watch.Concat(watch));
+        foreach (var member in measure.Members) report.Add(member);
+        report.Add(measure.Summary);
+
+        var csv = report.ToCsv().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1 + watch.Count + measure.Members.Sum(m => m.Samples.Count), csv.Length);
+        Assert.Contains($"{watch.Count + measure.Members.Sum(m => m.Samples.Count)} samples given more than once were charted once.", report.Notes);
+        Assert.Contains("2 cluster summaries were given: the latest", report.Notes[^2], StringComparison.Ordinal);
+        Assert.All(measure.Members, m => Assert.Contains(report.Notes, n => n.StartsWith($"2 reports of {m.Member} were given: the latest", StringComparison.Ordinal)));
+        // Each member once in the tables.
+        var html = report.ToHtml("twice.csv", DateTimeOffset.Now);
+        Assert.All(measure.Members, m => Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, $"<span class=\"member-name\">{m.Member}</span>")));
+    }
+
+    [Fact]
     public async Task SamplesWrittenAsCsvReadBackIntoTheSameSamples()
     {
         var (_, watch) = await CollectAsync(fixture.Sandbox.ConnectionSettings, TimeSpan.FromSeconds(2));
