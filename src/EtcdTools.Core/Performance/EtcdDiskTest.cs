@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using EtcdTools.Health;
 using Microsoft.Win32.SafeHandles;
 
 namespace EtcdTools.Performance;
@@ -163,7 +164,7 @@ public sealed class EtcdDiskTest
         var free = FreeBytes(mount);
         var where = mount is null ? $"'{directory}'" : $"'{directory}' ({mount.Device} on {mount.MountPoint})";
         return new IOException(
-            $"The disk of {where} is full: the check needs {Bytes(BytesPlanned)} free{(free is { } f ? $" and {Bytes(f)} are" : "")}. Nothing was left behind. " +
+            $"The disk of {where} is full: the check needs {ByteSize.Format(BytesPlanned)} free{(free is { } f ? $" and {ByteSize.Format(f)} are" : "")}. Nothing was left behind. " +
             "Free space first: etcd on a full disk fails its writes too.", inner);
     }
 
@@ -234,8 +235,4 @@ public sealed class EtcdDiskTest
     }
 
     private static string Ms(double value) => value.ToString(value < 10 ? "0.###" : "0.#", CultureInfo.InvariantCulture) + " ms";
-
-    private static string Bytes(long value) => value >= 1024 * 1024
-        ? (value / 1024.0 / 1024).ToString("0.#", CultureInfo.InvariantCulture) + " MiB"
-        : value.ToString(CultureInfo.InvariantCulture) + " bytes";
 }
