@@ -33,6 +33,7 @@
         'Get-EtcdPod'
         'Get-EtcdPodLog'
         'Get-EtcdSandbox'
+        'Invoke-EtcdLoadTest'
         'Move-EtcdLeader'
         'Remove-EtcdKey'
         'Resume-EtcdSandboxMember'
@@ -45,6 +46,7 @@
         'Stop-EtcdSandboxMember'
         'Suspend-EtcdSandboxMember'
         'Test-EtcdCluster'
+        'Test-EtcdDisk'
         'Watch-EtcdKey'
     )
     FunctionsToExport    = @()

@@ -68,8 +68,9 @@ public sealed class EtcdDiskTest
             started == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(started));
     }
 
-    /// <summary>True for the failure of a disk (or quota) that is full.</summary>
-    public static bool IsDiskFull(Exception exception) => exception is IOException { HResult: FileSync.NoSpace or FileSync.QuotaExceeded };
+    /// <summary>True for the failure of a disk (or quota) that is full, as this check reports it or as the system did.</summary>
+    public static bool IsDiskFull(Exception exception) =>
+        exception is IOException { HResult: FileSync.NoSpace or FileSync.QuotaExceeded } || exception.InnerException is IOException { HResult: FileSync.NoSpace or FileSync.QuotaExceeded };
 
     public async Task<EtcdDiskTestResult> RunAsync(CancellationToken cancellationToken = default)
     {
@@ -116,7 +117,7 @@ public sealed class EtcdDiskTest
             }
             return Judge(directory, mount, LatencyStatistics.Of(latencies), elapsedMs);
         }
-        catch (IOException e) when (IsDiskFull(e))
+        catch (IOException e) when (IsDiskFull(e) && e.InnerException is null)
         {
             throw DiskFull(directory, mount, e);
         }

@@ -24,6 +24,8 @@ public sealed class ViewTests(SandboxFixture fixture)
         Test-EtcdCluster -Detailed | ForEach-Object { $samples.Add($_) }
         Get-EtcdKey -Key "${prefix}a" | ForEach-Object { $samples.Add($_) }
         Compare-EtcdHash | ForEach-Object { $samples.Add($_) }
+        Test-EtcdDisk -Path ([System.IO.Path]::GetTempPath()) -SizeBytes 64KB | ForEach-Object { $samples.Add($_) }
+        Invoke-EtcdLoadTest -Rate 20 -Clients 2 -Duration 1 -Confirm:$false | ForEach-Object { $samples.Add($_) }
         $writer = [powershell]::Create().AddScript({ param($m, $c, $k) Import-Module $m; Start-Sleep -Milliseconds 500; Set-EtcdKey -Connection $c -Key $k -Value 'changed' -Confirm:$false }).
             AddArgument((Get-Module EtcdTools).Path).AddArgument((Get-EtcdConnection)).AddArgument("${prefix}a")
         $pending = $writer.BeginInvoke()
