@@ -25,5 +25,23 @@ var keys = new Command("keys", "Listing a large keyspace: KeyReader (paged, one 
 keys.SetAction((parse, cancellationToken) =>
     KeyListingBenchmark.RunAsync(parse.GetValue(keysOption), parse.GetValue(valueOption), parse.GetValue(pageOption), parse.GetValue(pageBytesOption), cancellationToken));
 
-var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys };
+var loadsOption = new Option<string[]>("--load") { Description = "check perf loads to compare (s, m, l, xl).", DefaultValueFactory = _ => ["s", "m"], AllowMultipleArgumentsPerToken = true };
+var roundsOption = new Option<int>("--rounds") { Description = "Rounds of both tools at every load (the order alternates).", DefaultValueFactory = _ => 1 };
+var loadtest = new Command("loadtest", "Write load: Invoke-EtcdLoadTest's engine vs `etcdctl check perf`, same 3-member cluster, both timed by proxies in front of the members.")
+{
+    loadsOption, roundsOption,
+};
+loadtest.SetAction((parse, cancellationToken) =>
+    LoadTestBenchmark.RunAsync(parse.GetValue(loadsOption)!, parse.GetValue(roundsOption), cancellationToken));
+
+var directoryOption = new Option<string?>("--dir") { Description = "Directory to test; a new one under the temporary directory by default." };
+var diskRunsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 5 };
+var disk = new Command("disk", "Disk check: Test-EtcdDisk's engine vs fio's etcd job (--rw=write --ioengine=sync --fdatasync=1 --size=22m --bs=2300), same directory.")
+{
+    directoryOption, diskRunsOption,
+};
+disk.SetAction((parse, cancellationToken) =>
+    DiskBenchmark.RunAsync(parse.GetValue(directoryOption), parse.GetValue(diskRunsOption), cancellationToken));
+
+var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, loadtest, disk };
 return await root.Parse(args).InvokeAsync();

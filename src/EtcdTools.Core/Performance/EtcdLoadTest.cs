@@ -19,10 +19,11 @@ public readonly record struct EtcdLoadTestProgress(string Phase, TimeSpan Elapse
 /// client (its own connection, to one of the target members in turn) takes the next put when it is
 /// free; each put's latency runs from its send to its answer. If every client is busy the dispatcher
 /// waits, so a cluster that cannot keep up shows as lower throughput, as with check perf.
-/// Every key carries a lease as long as the test plus a margin: the cleanup revokes it (deleting the
-/// keys in one revision, and refusing any put still in flight from a stalled member), and if this
-/// process dies the keys expire by themselves. The cleanup runs whatever ends the test: its end,
-/// a failure, NOSPACE or cancellation.
+/// The puts are plain puts, as check perf's: a lease on every key would make the cleanup airtight
+/// but, measured on etcd 3.4, costs the members about 2.5 times the CPU of the same load without,
+/// so the test would no longer be check perf's. The cleanup deletes the prefix whatever ends the
+/// test (its end, a failure, NOSPACE, cancellation); puts whose outcome is unknown (timed out or
+/// abandoned) may land late, so it then deletes once more after a grace period.
 /// </summary>
 public sealed class EtcdLoadTest
 {
@@ -31,8 +32,11 @@ public sealed class EtcdLoadTest
     public const double MaxSlowestMs = 500;
     public const double MaxStddevMs = 100;
 
-    /// <summary>How long the lease outlives the planned duration: time for the cleanup to revoke it first.</summary>
-    private static readonly TimeSpan LeaseMargin = TimeSpan.FromMinutes(2);
+    /// <summary>How long puts in flight may finish after cancellation before they are abandoned: long enough for a healthy member.</summary>
+    private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait before the second deletion, for puts whose outcome was unknown.</summary>
+    private static readonly TimeSpan MaxLateGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>How far behind its schedule the dispatcher may catch up (timer granularity, a busy machine); slots missed for longer are dropped, as a rate limiter drops them.</summary>
     private static readonly TimeSpan MaxCatchUp = TimeSpan.FromMilliseconds(50);
@@ -46,6 +50,7 @@ public sealed class EtcdLoadTest
     private readonly ByteString _value;
     private long _succeeded;
     private long _failed;
+    private long _unsettled;
     private long _startedAt;
     private volatile string _phase = "Starting";
     private volatile string? _stopReason;
@@ -78,24 +83,20 @@ public sealed class EtcdLoadTest
     public async Task<EtcdLoadTestResult> RunAsync(CancellationToken cancellationToken = default)
     {
         var startedAt = DateTimeOffset.Now;
-        long leaseId = 0, startRevision = 0;
+        long startRevision = 0;
         Measurement? measurement = null;
         Cleanup? cleanup = null;
         try
         {
             _phase = "Connecting";
-            var ttl = (long)Math.Ceiling((_plan.Options.Duration + LeaseMargin).TotalSeconds);
-            var lease = await _cluster.InvokeAsync((c, ct) => c.LeaseGrantAsync(ttl, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-            leaseId = lease.ID;
-            startRevision = lease.Header.Revision;
-            measurement = await MeasureAsync(leaseId, cancellationToken).ConfigureAwait(false);
+            measurement = await MeasureAsync(revision => startRevision = revision, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            if (leaseId != 0)
+            if (startRevision != 0)
             {
                 _phase = "Cleaning up";
-                cleanup = await CleanUpAsync(leaseId, startRevision).ConfigureAwait(false);
+                cleanup = await CleanUpAsync(startRevision).ConfigureAwait(false);
             }
             _phase = "Done";
         }
@@ -113,7 +114,7 @@ public sealed class EtcdLoadTest
 
     private sealed record Measurement(double[] Latencies, Dictionary<string, long> Errors, double ElapsedMs);
 
-    private async Task<Measurement> MeasureAsync(long leaseId, CancellationToken cancellationToken)
+    private async Task<Measurement> MeasureAsync(Action<long> started, CancellationToken cancellationToken)
     {
         var options = _plan.Options;
         var workers = new List<Worker>(options.Clients);
@@ -123,16 +124,26 @@ public sealed class EtcdLoadTest
             for (var i = 0; i < options.Clients; i++)
                 workers.Add(new Worker(new EtcdClient(_cluster.Settings, _plan.Targets[i % _plan.Targets.Count].Endpoint)));
             await ConnectAsync(workers, cancellationToken).ConfigureAwait(false);
+            // The revision before the first put (linearizable), and the prefix still empty.
+            var range = KeyRange.ForPrefix(_plan.Prefix);
+            var before = await _cluster.InvokeAsync((c, ct) => c.RangeAsync(new RangeRequest { Key = range.Key, RangeEnd = range.RangeEnd, CountOnly = true }, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            if (before.Count > 0)
+                throw new InvalidOperationException($"Keys appeared under '{_plan.Prefix}' after the test was planned: it did not start, and nothing was deleted.");
+            started(before.Header.Revision);
 
             _phase = "Writing";
+            // Ctrl+C stops the dispatch at once; puts in flight get a moment to finish, so that none
+            // lands after the cleanup, then they are abandoned.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var abandon = new CancellationTokenSource();
+            using var draining = cancellationToken.Register(() => abandon.CancelAfter(DrainTime));
             var queue = Channel.CreateBounded<long>(new BoundedChannelOptions(options.Clients) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-            var started = Stopwatch.GetTimestamp();
-            Volatile.Write(ref _startedAt, started);
-            var running = workers.Select(w => Task.Run(() => WorkAsync(w, queue.Reader, leaseId, stop, cancellationToken), CancellationToken.None)).ToList();
+            var clock = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _startedAt, clock);
+            var running = workers.Select(w => Task.Run(() => WorkAsync(w, queue.Reader, stop, abandon.Token), CancellationToken.None)).ToList();
             try
             {
-                await DispatchAsync(queue.Writer, started, stop.Token).ConfigureAwait(false);
+                await DispatchAsync(queue.Writer, clock, stop.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -140,7 +151,7 @@ public sealed class EtcdLoadTest
                 await Task.WhenAll(running).ConfigureAwait(false);
             }
             cancellationToken.ThrowIfCancellationRequested();
-            var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var elapsedMs = Stopwatch.GetElapsedTime(clock).TotalMilliseconds;
 
             var latencies = new double[workers.Sum(w => w.Latencies.Count)];
             var errors = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -206,42 +217,45 @@ public sealed class EtcdLoadTest
         }
     }
 
-    private async Task WorkAsync(Worker worker, ChannelReader<long> queue, long leaseId, CancellationTokenSource stop, CancellationToken cancellationToken)
+    private async Task WorkAsync(Worker worker, ChannelReader<long> queue, CancellationTokenSource stop, CancellationToken abandon)
     {
         var toMs = 1000.0 / Stopwatch.Frequency;
-        try
+        // Stopping ends the reading; the put in flight runs on until it ends or is abandoned.
+        await foreach (var sequence in queue.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            await foreach (var sequence in queue.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            // Once stopped (NOSPACE, Ctrl+C), what is still queued is not sent.
+            if (stop.IsCancellationRequested) return;
+            var request = new PutRequest { Key = KeyOf(sequence), Value = _value };
+            var before = Stopwatch.GetTimestamp();
+            try
             {
-                // Once NOSPACE stopped the test, what is still queued is not sent.
-                if (stop.IsCancellationRequested) return;
-                var request = new PutRequest { Key = KeyOf(sequence), Value = _value, Lease = leaseId };
-                var before = Stopwatch.GetTimestamp();
-                try
+                await worker.Client.PutAsync(request, cancellationToken: abandon).ConfigureAwait(false);
+                worker.Latencies.Add((Stopwatch.GetTimestamp() - before) * toMs);
+                Interlocked.Increment(ref _succeeded);
+            }
+            catch (OperationCanceledException) when (abandon.IsCancellationRequested)
+            {
+                // Abandoned after Ctrl+C: it may still be applied, which the cleanup allows for.
+                Interlocked.Increment(ref _unsettled);
+                return;
+            }
+            catch (EtcdException e)
+            {
+                worker.Errors[e.Message] = worker.Errors.GetValueOrDefault(e.Message) + 1;
+                Interlocked.Increment(ref _failed);
+                // A put that timed out may still be applied later, by a member that was only slow.
+                if (e.Kind == EtcdErrorKind.Timeout) Interlocked.Increment(ref _unsettled);
+                if (e.Kind == EtcdErrorKind.NoSpace && _stopReason is null)
                 {
-                    await worker.Client.PutAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    worker.Latencies.Add((Stopwatch.GetTimestamp() - before) * toMs);
-                    Interlocked.Increment(ref _succeeded);
+                    _stopReason = $"The cluster ran out of space (NOSPACE) after {Interlocked.Read(ref _succeeded):N0} puts: etcd refuses every write until space is reclaimed, so the test stopped.";
+                    await stop.CancelAsync().ConfigureAwait(false);
                 }
-                catch (EtcdException e)
+                else if (e.Kind == EtcdErrorKind.Unavailable && !stop.IsCancellationRequested)
                 {
-                    worker.Errors[e.Message] = worker.Errors.GetValueOrDefault(e.Message) + 1;
-                    Interlocked.Increment(ref _failed);
-                    if (e.Kind == EtcdErrorKind.NoSpace && _stopReason is null)
-                    {
-                        _stopReason = $"The cluster ran out of space (NOSPACE) after {Interlocked.Read(ref _succeeded):N0} puts: etcd refuses every write until space is reclaimed, so the test stopped.";
-                        await stop.CancelAsync().ConfigureAwait(false);
-                    }
-                    else if (e.Kind == EtcdErrorKind.Unavailable)
-                    {
-                        await Task.Delay(UnavailablePause, cancellationToken).ConfigureAwait(false);
-                    }
+                    try { await Task.Delay(UnavailablePause, stop.Token).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { return; }
                 }
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C: the put in flight is abandoned; the cleanup deals with whatever landed.
         }
     }
 
@@ -260,69 +274,68 @@ public sealed class EtcdLoadTest
     private sealed record Cleanup(long KeysDeleted, long EndRevision, long HistoryRevisions, long HistoryBytes, long OtherRevisions, bool Compacted, long CompactRevision, string Note, string Error);
 
     /// <summary>
-    /// Counts the keys, revokes the lease (deleting its keys in one revision), deletes whatever else
-    /// is under the prefix, and compacts if asked and safe. Runs on its own time limits, never the
-    /// caller's token: a cancelled test must still clean up.
+    /// Deletes the prefix (in one revision), once more after a grace period when some puts' outcome
+    /// was unknown, and compacts if asked and safe. Runs on its own time limits, never the caller's
+    /// token: a cancelled test must still clean up.
     /// </summary>
-    private async Task<Cleanup> CleanUpAsync(long leaseId, long startRevision)
+    private async Task<Cleanup> CleanUpAsync(long startRevision)
     {
         var options = _plan.Options;
         var range = KeyRange.ForPrefix(_plan.Prefix);
+        var delete = new DeleteRangeRequest { Key = range.Key, RangeEnd = range.RangeEnd };
         // Deleting hundreds of thousands of keys is one large transaction: allow it time.
         var slow = Max(_cluster.Settings.CommandTimeout, TimeSpan.FromSeconds(30) + TimeSpan.FromSeconds(Interlocked.Read(ref _succeeded) / 20_000.0));
         using var limit = new CancellationTokenSource(slow * 3);
-        long counted = 0;
+        long deleted = 0;
         try
         {
-            var count = await _cluster.InvokeAsync((c, ct) => c.RangeAsync(new RangeRequest { Key = range.Key, RangeEnd = range.RangeEnd, CountOnly = true }, cancellationToken: ct), limit.Token).ConfigureAwait(false);
-            counted = count.Count;
-            try
+            var first = await _cluster.InvokeAsync((c, ct) => c.DeleteRangeAsync(delete, slow, ct), limit.Token).ConfigureAwait(false);
+            deleted = first.Deleted;
+            var endRevision = first.Header.Revision;
+            var history = first.Deleted + (first.Deleted > 0 ? 1 : 0);
+            var late = "";
+            if (Interlocked.Read(ref _unsettled) > 0)
             {
-                await _cluster.InvokeAsync((c, ct) => c.LeaseRevokeAsync(leaseId, slow, ct), limit.Token).ConfigureAwait(false);
+                await Task.Delay(Min(Max(_cluster.Settings.CommandTimeout, TimeSpan.FromSeconds(1)), MaxLateGrace), limit.Token).ConfigureAwait(false);
+                var second = await _cluster.InvokeAsync((c, ct) => c.DeleteRangeAsync(delete, slow, ct), limit.Token).ConfigureAwait(false);
+                deleted += second.Deleted;
+                endRevision = second.Header.Revision;
+                history += second.Deleted + (second.Deleted > 0 ? 1 : 0);
+                late = string.Create(CultureInfo.InvariantCulture, $" {_unsettled:N0} put(s) had no answer (timed out or abandoned); {second.Deleted:N0} of them landed late and were deleted too. A member that is still hung may apply more when it recovers: check with Get-EtcdKey -Prefix '{_plan.Prefix}' -CountOnly.");
             }
-            catch (EtcdException e) when (e.Kind == EtcdErrorKind.NotFound)
-            {
-                // The lease expired already, and its keys with it.
-            }
-            var left = await _cluster.InvokeAsync((c, ct) => c.RangeAsync(new RangeRequest { Key = range.Key, RangeEnd = range.RangeEnd, CountOnly = true }, cancellationToken: ct), limit.Token).ConfigureAwait(false);
-            // Keys without the lease were written under the prefix by someone else during the test.
-            var strays = await _cluster.InvokeAsync((c, ct) => c.DeleteRangeAsync(new DeleteRangeRequest { Key = range.Key, RangeEnd = range.RangeEnd }, slow, ct), limit.Token).ConfigureAwait(false);
-            var endRevision = strays.Header.Revision;
-            var ours = counted - left.Count;
-            var history = ours + (ours > 0 ? 1 : 0) + (strays.Deleted > 0 ? 1 : 0);
             var others = Math.Max(0, endRevision - startRevision - history);
-            var historyBytes = ours * _plan.BytesPerPut;
+            var historyBytes = deleted * _plan.BytesPerPut;
 
             if (!options.Compact)
-                return new Cleanup(counted, endRevision, history, historyBytes, others, false, 0,
+                return new Cleanup(deleted, endRevision, history, historyBytes, others, false, 0,
                     $"The keys are deleted; their {history:N0} revisions (about {ByteSize.Format(historyBytes)}) stay in the history until the cluster is compacted: " +
-                    "Kubernetes' API server compacts every 5 minutes, etcd's --auto-compaction-retention on its schedule; elsewhere run the test with -Compact, or compact and defragment by hand.", "");
+                    "Kubernetes' API server compacts every 5 minutes, etcd's --auto-compaction-retention on its schedule; elsewhere run the test with -Compact, or compact and defragment by hand." + late, "");
             if (others > 0 && !options.CompactEvenIfOthersWrote)
-                return new Cleanup(counted, endRevision, history, historyBytes, others, false, 0,
+                return new Cleanup(deleted, endRevision, history, historyBytes, others, false, 0,
                     $"Not compacted: other clients wrote {others:N0} revision(s) during the test, and compaction would take away their history too (a watcher resuming from an older revision would fail). " +
-                    "Add -Force to compact anyway, or let the cluster's own compaction remove the test's history.", "");
+                    "Add -Force to compact anyway, or let the cluster's own compaction remove the test's history." + late, "");
             _phase = "Compacting";
             try
             {
                 await _cluster.InvokeAsync((c, ct) => c.CompactAsync(endRevision, physical: true, timeout: slow, cancellationToken: ct), limit.Token).ConfigureAwait(false);
-                return new Cleanup(counted, endRevision, history, historyBytes, others, true, endRevision,
-                    $"Compacted to revision {endRevision}: the test's history is gone; the space it took inside the database is free for reuse (defragment the members to shrink their files).", "");
+                return new Cleanup(deleted, endRevision, history, historyBytes, others, true, endRevision,
+                    $"Compacted to revision {endRevision}: the test's history is gone; the space it took inside the database is free for reuse (defragment the members to shrink their files)." + late, "");
             }
             catch (EtcdException e) when (e.Kind == EtcdErrorKind.Compacted)
             {
-                return new Cleanup(counted, endRevision, history, historyBytes, others, false, 0, "The cluster was compacted past the test's end already: its history is gone.", "");
+                return new Cleanup(deleted, endRevision, history, historyBytes, others, false, 0, "The cluster was compacted past the test's end already: its history is gone." + late, "");
             }
         }
         catch (Exception e) when (e is EtcdException or OperationCanceledException)
         {
-            var expires = DateTimeOffset.Now + options.Duration + LeaseMargin;
-            return new Cleanup(counted, 0, 0, 0, 0, false, 0, "",
-                $"The cleanup failed: {e.Message} Keys may be left under '{_plan.Prefix}': they carry lease {leaseId:x} and expire with it by {expires:yyyy-MM-dd HH:mm:ss zzz}, " +
-                $"or delete them now with Remove-EtcdKey -Key '{_plan.Prefix}' -Prefix.");
+            return new Cleanup(deleted, 0, 0, 0, 0, false, 0, "",
+                $"The cleanup failed: {e.Message} Keys may be left under '{_plan.Prefix}': delete them with Remove-EtcdKey -Key '{_plan.Prefix}' -Prefix once the cluster answers.");
         }
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     // ---- the verdict ----
 
