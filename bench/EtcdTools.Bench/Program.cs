@@ -43,5 +43,13 @@ var disk = new Command("disk", "Disk check: Test-EtcdDisk's engine vs fio's etcd
 disk.SetAction((parse, cancellationToken) =>
     DiskBenchmark.RunAsync(parse.GetValue(directoryOption), parse.GetValue(diskRunsOption), cancellationToken));
 
-var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, loadtest, disk };
+var endpointsOption = new Option<string>("--endpoints") { Required = true };
+var engineLoadOption = new Option<string>("--load") { DefaultValueFactory = _ => "s" };
+// loadtest's child process: the engine away from the proxies' process.
+var engine = new Command("engine", "(used by loadtest) One Invoke-EtcdLoadTest engine run; prints throughput, slowest, stddev, pass.") { endpointsOption, engineLoadOption };
+engine.Hidden = true;
+engine.SetAction((parse, cancellationToken) =>
+    LoadTestBenchmark.RunEngineProcessAsync(parse.GetValue(endpointsOption)!, parse.GetValue(engineLoadOption)!, cancellationToken));
+
+var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, loadtest, disk, engine };
 return await root.Parse(args).InvokeAsync();
