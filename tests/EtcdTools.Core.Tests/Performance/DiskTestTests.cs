@@ -8,7 +8,7 @@ namespace EtcdTools.Core.Tests.Performance;
 /// The disk check on real directories: this machine's disk, and tmpfs mounts that are really full or
 /// really read-only. Whether this disk passes is not asserted (it is the disk's business, not the
 /// code's); that the verdict follows the numbers is. A slow disk made real by delaying fdatasync is
-/// tested end to end in tests/Pester/Performance.Tests.ps1, in a process of its own under strace.
+/// tested end to end in tests/Pester/LoadAndDisk.Tests.ps1, in a process of its own under strace.
 /// </summary>
 public sealed class DiskTestTests : IDisposable
 {

@@ -10,7 +10,7 @@ namespace EtcdTools.PowerShell.Tests.Pipelines;
 /// asks for, refusals as errors with their ids, and Ctrl+C leaving nothing behind.
 /// </summary>
 [Collection(SandboxGroup.Name)]
-public sealed class PerformanceCmdletTests(SandboxFixture fixture) : IDisposable
+public sealed class LoadAndDiskCmdletTests(SandboxFixture fixture) : IDisposable
 {
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("etcdtools-hosted-disk-");
 

@@ -5,7 +5,7 @@
 # A slow disk is made real by strace delaying every fdatasync of a pwsh of its own; the load tests
 # use a plaintext 3-member sandbox of their own (they compact it), and sandboxes of their own for
 # a member down and a quota too small.
-# Run with: $env:ETCDTOOLS_MODULE_PATH = './out/EtcdTools'; Invoke-Pester ./tests/Pester/Performance.Tests.ps1
+# Run with: $env:ETCDTOOLS_MODULE_PATH = './out/EtcdTools'; Invoke-Pester ./tests/Pester/LoadAndDisk.Tests.ps1
 
 BeforeAll {
     if (-not $IsLinux -or -not (Get-Command -Name strace -CommandType Application -ErrorAction SilentlyContinue)) {
