@@ -34,6 +34,7 @@
         'Get-EtcdPod'
         'Get-EtcdPodLog'
         'Get-EtcdSandbox'
+        'Invoke-EtcdLoadTest'
         'Measure-EtcdPerformance'
         'Move-EtcdLeader'
         'Remove-EtcdKey'
@@ -47,6 +48,7 @@
         'Stop-EtcdSandboxMember'
         'Suspend-EtcdSandboxMember'
         'Test-EtcdCluster'
+        'Test-EtcdDisk'
         'Watch-EtcdKey'
         'Watch-EtcdPerformance'
     )

@@ -136,11 +136,11 @@ public sealed class CommandMetadataTests
     [Fact]
     public void EveryCmdletThatTalksToEtcdIsAnEtcdCmdlet()
     {
-        // Those that do not: the sandbox's cmdlets (local processes), Disconnect (the session only), and
-        // the Kubernetes cmdlets, which talk to the API server (-Kubeconfig, -Context) or to the local
-        // port-forwards of the session's Kubernetes connection, not to etcd.
+        // Those that do not: the sandbox's cmdlets (local processes), Disconnect (the session only),
+        // Test-EtcdDisk (a local disk), and the Kubernetes cmdlets, which talk to the API server
+        // (-Kubeconfig, -Context) or to the local port-forwards of the session's Kubernetes connection, not to etcd.
         string[] kubernetesSide = ["Get-EtcdPod", "Get-EtcdPodLog", "Start-EtcdPortForward", "Stop-EtcdPortForward"];
         var local = ModuleCommands.Cmdlets.Where(c => c.ImplementingType.BaseType!.Name != "EtcdCmdlet").Select(c => c.Name).Order().ToList();
-        Assert.All(local, n => Assert.True(n.Contains("Sandbox", StringComparison.Ordinal) || n == "Disconnect-EtcdCluster" || kubernetesSide.Contains(n), $"{n} does not take -Connection"));
+        Assert.All(local, n => Assert.True(n.Contains("Sandbox", StringComparison.Ordinal) || n is "Disconnect-EtcdCluster" or "Test-EtcdDisk" || kubernetesSide.Contains(n), $"{n} does not take -Connection"));
     }
 }

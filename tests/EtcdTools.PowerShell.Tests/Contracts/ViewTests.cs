@@ -27,6 +27,8 @@ public sealed class ViewTests(SandboxFixture fixture)
         Get-EtcdMetric -Name etcd_server_has_leader, 'etcd_disk_wal_fsync_duration_seconds_*' | ForEach-Object { $samples.Add($_) }
         Measure-EtcdPerformance -Duration 2 -Interval 1 | ForEach-Object { $samples.Add($_) }
         Watch-EtcdPerformance -Interval 1 -Duration 1 | ForEach-Object { $samples.Add($_) }
+        Test-EtcdDisk -Path ([System.IO.Path]::GetTempPath()) -SizeBytes 64KB | ForEach-Object { $samples.Add($_) }
+        Invoke-EtcdLoadTest -Rate 20 -Clients 2 -Duration 1 -Confirm:$false | ForEach-Object { $samples.Add($_) }
         $writer = [powershell]::Create().AddScript({ param($m, $c, $k) Import-Module $m; Start-Sleep -Milliseconds 500; Set-EtcdKey -Connection $c -Key $k -Value 'changed' -Confirm:$false }).
             AddArgument((Get-Module EtcdTools).Path).AddArgument((Get-EtcdConnection)).AddArgument("${prefix}a")
         $pending = $writer.BeginInvoke()
