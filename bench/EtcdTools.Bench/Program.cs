@@ -7,7 +7,7 @@ var sizeOption = new Option<int>("--size-mb") { Description = "Approximate datab
 var runsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 5 };
 var tlsOption = new Option<bool>("--tls") { Description = "Use a TLS member with client certificates." };
 
-var snapshot = new Command("snapshot", "Snapshot download: EtcdClient.SnapshotAsync vs `etcdctl snapshot save`, same member, same data.")
+var snapshot = new Command("snapshot", "Save-EtcdSnapshot vs `etcdctl snapshot save` (time incl. fsync, allocation, peak RSS), then Get-EtcdSnapshotInfo vs `etcdctl snapshot status` on the file.")
 {
     sizeOption, runsOption, tlsOption,
 };

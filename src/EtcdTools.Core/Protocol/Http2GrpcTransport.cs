@@ -88,7 +88,7 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             using var response = await _http.SendAsync(httpRequest, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
             CheckResponseHeaders(response, method.DisplayName);
             await using var body = await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false);
-            var reader = new GrpcFrameReader(body);
+            using var reader = new GrpcFrameReader(body);
             TResponse? result = default;
             while (await ReadAsync(reader, method.ResponseParser, call).ConfigureAwait(false) is { } message)
                 result ??= message;
@@ -104,15 +104,23 @@ public sealed class Http2GrpcTransport : IGrpcTransport
 
     public IAsyncEnumerable<TResponse> ServerStreamingCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse> =>
-        StreamAsync(method, request, options);
+        StreamAsync(method, request, options, GrpcFrameReader.DefaultBufferSize, async (reader, token) =>
+            await reader.ReadMessageAsync(method.ResponseParser, token).ConfigureAwait(false) is { } message ? (true, message) : (false, null!));
 
-    private async IAsyncEnumerable<TResponse> StreamAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options,
+    public IAsyncEnumerable<ReadOnlyMemory<byte>> ServerStreamingRawCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request,
+        GrpcCallOptions options, int bufferSize)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse> =>
+        StreamAsync(method, request, options, bufferSize, static async (reader, token) =>
+            await reader.ReadRawAsync(token).ConfigureAwait(false) is { } message ? (true, message) : (false, default));
+
+    /// <summary>A server stream: each item is what <paramref name="read"/> takes from the frame reader, until it finds none.</summary>
+    private async IAsyncEnumerable<TItem> StreamAsync<TRequest, TResponse, TItem>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options,
+        int bufferSize, Func<GrpcFrameReader, CancellationToken, ValueTask<(bool Found, TItem Item)>> read,
         [EnumeratorCancellation] CancellationToken enumeratorToken = default)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
     {
         using var call = new CallScope(options, enumeratorToken);
         HttpResponseMessage response;
-        GrpcFrameReader reader;
         try
         {
             call.StartIdleWait();
@@ -126,17 +134,25 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         }
         using (response)
         {
+            GrpcFrameReader reader;
             try
             {
                 CheckResponseHeaders(response, method.DisplayName);
-                reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false));
+                reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false), bufferSize);
             }
             catch (Exception e) when (e is not EtcdException)
             {
                 throw Translate(e, method.DisplayName, call);
             }
-            while (await ReadAsync(reader, method.ResponseParser, call).ConfigureAwait(false) is { } message)
-                yield return message;
+            using (reader)
+            {
+                while (true)
+                {
+                    var (found, item) = await ReadAsync(reader, read, call).ConfigureAwait(false);
+                    if (!found) break;
+                    yield return item;
+                }
+            }
             CheckTrailers(response, method.DisplayName);
         }
     }
@@ -154,6 +170,22 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             var message = await reader.ReadMessageAsync(parser, call.Token).ConfigureAwait(false);
             call.EndIdleWait();
             return message;
+        }
+        catch (Exception e) when (e is not EtcdException)
+        {
+            throw Translate(e, null, call);
+        }
+    }
+
+    /// <inheritdoc cref="ReadAsync{T}(GrpcFrameReader, MessageParser{T}, CallScope)"/>
+    private async ValueTask<TItem> ReadAsync<TItem>(GrpcFrameReader reader, Func<GrpcFrameReader, CancellationToken, ValueTask<TItem>> read, CallScope call)
+    {
+        try
+        {
+            call.StartIdleWait();
+            var item = await read(reader, call.Token).ConfigureAwait(false);
+            call.EndIdleWait();
+            return item;
         }
         catch (Exception e) when (e is not EtcdException)
         {
@@ -427,8 +459,11 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             {
                 throw _transport.Translate(e, _method.DisplayName, _call);
             }
-            while (await _transport.ReadAsync(reader, _method.ResponseParser, _call).ConfigureAwait(false) is { } message)
-                yield return message;
+            using (reader)
+            {
+                while (await _transport.ReadAsync(reader, _method.ResponseParser, _call).ConfigureAwait(false) is { } message)
+                    yield return message;
+            }
             _transport.CheckTrailers(response, _method.DisplayName);
         }
 

@@ -40,6 +40,15 @@ public interface IGrpcTransport : IDisposable
     IAsyncEnumerable<TResponse> ServerStreamingCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
 
+    /// <summary>
+    /// A server stream read as each message's protobuf bytes, for bulk transfers (a snapshot) that
+    /// should cost no message object or copy per frame. Each item lives in a pooled buffer of at
+    /// least <paramref name="bufferSize"/> bytes and is valid only until the next item is asked for.
+    /// </summary>
+    IAsyncEnumerable<ReadOnlyMemory<byte>> ServerStreamingRawCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request,
+        GrpcCallOptions options, int bufferSize)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
+
     IDuplexStreamingCall<TRequest, TResponse> DuplexStreamingCall<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, GrpcCallOptions options)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
 }

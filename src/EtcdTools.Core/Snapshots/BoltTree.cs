@@ -128,6 +128,24 @@ internal sealed class BoltTree
         return inline.Length >= BoltFile.PageHeaderSize && TryFindInLeaf(inline, key, out value);
     }
 
+    /// <summary>The last key of the top-level bucket <paramref name="bucket"/>, following the last child down; false when the bucket is absent or empty.</summary>
+    public bool TryFindLastKey(ReadOnlySpan<byte> bucket, out ReadOnlySpan<byte> key)
+    {
+        key = default;
+        if (!TryFindInPage(_meta.RootPage, bucket, "the root bucket", 0, out var bucketValue) || bucketValue.Length < BucketHeaderSize) return false;
+        var id = BinaryPrimitives.ReadUInt64LittleEndian(bucketValue);
+        var page = id == 0 ? bucketValue[BucketHeaderSize..] : Page(id, SnapshotCheck.PageTree, $"bucket '{Describe(bucket)}'", out _);
+        for (var depth = 0; depth <= MaxDepth && page.Length >= BoltFile.PageHeaderSize; depth++)
+        {
+            var header = BoltFile.ReadHeader(page);
+            if (header.Count == 0) return false;
+            if (header.Flags == BoltPageHeader.LeafFlag) return TryLeafElement(page, header.Count - 1, out _, out key, out _);
+            if (header.Flags != BoltPageHeader.BranchFlag || !TryBranchElement(page, header.Count - 1, out _, out var child)) return false;
+            page = Page(child, SnapshotCheck.PageTree, $"bucket '{Describe(bucket)}'", out _);
+        }
+        return false;
+    }
+
     /// <summary>Walks the top-level bucket <paramref name="bucket"/> once more, after <see cref="Walk"/> checked it; false when it is absent.</summary>
     public bool Revisit<TVisitor>(ReadOnlySpan<byte> bucket, ref TVisitor visitor) where TVisitor : struct, IBoltVisitor
     {

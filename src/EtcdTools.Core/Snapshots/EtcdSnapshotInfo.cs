@@ -44,8 +44,11 @@ public sealed class EtcdSnapshotInfo
     /// <summary>True for a snapshot as etcdctl saves it (ending with the SHA-256 of the database); false for a member's db file.</summary>
     public bool HasSha256 { get; init; }
 
-    /// <summary>The SHA-256 the snapshot ends with, which the database bytes matched; empty for a db file.</summary>
+    /// <summary>The SHA-256 the snapshot ends with; empty for a db file.</summary>
     public string Sha256 { get; internal set; } = "";
+
+    /// <summary>True when the database bytes were hashed and matched <see cref="Sha256"/> (not with -SkipHashCheck).</summary>
+    public bool Sha256Verified { get; internal set; }
 
     public int PageSize { get; init; }
 

@@ -42,13 +42,17 @@ internal sealed class KeyHistory
 
     public long Entries { get; private set; }
 
-    /// <summary>One entry of the key bucket, in order.</summary>
-    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    /// <summary>
+    /// One entry of the key bucket, in order. <paramref name="statusHash"/> is etcdctl's running hash,
+    /// updated here together with HashKV's over the same bytes.
+    /// </summary>
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ref uint statusHash)
     {
         var kv = Read(_file, key, value, out var revision);
         Entries++;
         Revision = revision.Main;
-        _unfiltered = Crc32C.Append(Crc32C.Append(_unfiltered, key), value);
+        Crc32C.Append(ref statusHash, ref _unfiltered, key);
+        Crc32C.Append(ref statusHash, ref _unfiltered, value);
         if (_latest is not null)
         {
             _latest[_file.RefOf(kv.Key)] = revision;

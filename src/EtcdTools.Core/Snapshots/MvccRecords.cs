@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using EtcdTools.Protocol;
 
 namespace EtcdTools.Snapshots;
 
@@ -40,50 +41,17 @@ internal ref struct MvccKeyValue
         var at = 0;
         while (at < bytes.Length)
         {
-            if (!TryVarint(bytes, ref at, out var tag)) return false;
-            var field = tag >> 3;
-            switch ((int)(tag & 7))
+            if (!ProtoWire.TryReadField(bytes, ref at, out var field, out var wireType, out var number, out var start, out var length)) return false;
+            switch (field, wireType)
             {
-                case 0:
-                    if (!TryVarint(bytes, ref at, out var number)) return false;
-                    switch (field)
-                    {
-                        case 2: kv.CreateRevision = (long)number; break;
-                        case 3: kv.ModRevision = (long)number; break;
-                        case 4: kv.Version = (long)number; break;
-                        case 6: kv.Lease = (long)number; break;
-                    }
-                    break;
-                case 2:
-                    if (!TryVarint(bytes, ref at, out var length) || length > (ulong)(bytes.Length - at)) return false;
-                    if (field == 1) kv.Key = bytes.Slice(at, (int)length);
-                    else if (field == 5) kv.ValueLength = (int)length;
-                    at += (int)length;
-                    break;
-                case 1:
-                    if (bytes.Length - at < 8) return false;
-                    at += 8;
-                    break;
-                case 5:
-                    if (bytes.Length - at < 4) return false;
-                    at += 4;
-                    break;
-                default:
-                    return false;
+                case (1, ProtoWire.LengthDelimitedType): kv.Key = bytes.Slice(start, length); break;
+                case (2, ProtoWire.VarintType): kv.CreateRevision = (long)number; break;
+                case (3, ProtoWire.VarintType): kv.ModRevision = (long)number; break;
+                case (4, ProtoWire.VarintType): kv.Version = (long)number; break;
+                case (5, ProtoWire.LengthDelimitedType): kv.ValueLength = length; break;
+                case (6, ProtoWire.VarintType): kv.Lease = (long)number; break;
             }
         }
         return true;
-    }
-
-    private static bool TryVarint(ReadOnlySpan<byte> bytes, ref int at, out ulong value)
-    {
-        value = 0;
-        for (var shift = 0; shift < 64 && at < bytes.Length; shift += 7)
-        {
-            var b = bytes[at++];
-            value |= (ulong)(b & 0x7f) << shift;
-            if (b < 0x80) return true;
-        }
-        return false;
     }
 }
