@@ -33,9 +33,13 @@
         'Get-EtcdPod'
         'Get-EtcdPodLog'
         'Get-EtcdSandbox'
+        'Get-EtcdSnapshotInfo'
+        'Measure-EtcdKeyspace'
         'Move-EtcdLeader'
         'Remove-EtcdKey'
+        'Restore-EtcdSnapshot'
         'Resume-EtcdSandboxMember'
+        'Save-EtcdSnapshot'
         'Set-EtcdKey'
         'Start-EtcdPortForward'
         'Start-EtcdSandbox'
@@ -45,6 +49,7 @@
         'Stop-EtcdSandboxMember'
         'Suspend-EtcdSandboxMember'
         'Test-EtcdCluster'
+        'Test-EtcdSnapshot'
         'Watch-EtcdKey'
     )
     FunctionsToExport    = @()

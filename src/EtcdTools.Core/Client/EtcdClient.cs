@@ -49,6 +49,40 @@ public sealed class EtcdClient : IDisposable
     public Task<RangeResponse> GetAsync(string key, bool serializable = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable }, timeout, cancellationToken);
 
+    /// <summary>
+    /// A Range whose response is handed to <paramref name="read"/> as raw RangeResponse bytes (in a
+    /// pooled buffer, valid during the call) after the cluster ID in its header was checked: a large
+    /// page of keys read in place, without a KeyValue object per key. A throw from
+    /// <paramref name="read"/> is not retried.
+    /// </summary>
+    internal async Task<T> RangeRawAsync<T>(RangeRequest request, Func<ReadOnlyMemory<byte>, T> read, int bufferSize, TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        await EnsureExpectedClusterAsync(timeout, cancellationToken).ConfigureAwait(false);
+        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        T Checked(ReadOnlyMemory<byte> message)
+        {
+            var at = 0;
+            var bytes = message.Span;
+            while (at < bytes.Length && ProtoWire.TryReadField(bytes, ref at, out var field, out var wireType, out _, out var start, out var length))
+            {
+                if (field != 1 || wireType != ProtoWire.LengthDelimitedType) continue;
+                CheckClusterId(ResponseHeader.Parser.ParseFrom(bytes.Slice(start, length)), EtcdMethods.Range.DisplayName);
+                break;
+            }
+            return read(message);
+        }
+        try
+        {
+            return await _transport.UnaryRawCallAsync(EtcdMethods.Range, request, Options(timeout, headers, cancellationToken), bufferSize, Checked).ConfigureAwait(false);
+        }
+        catch (EtcdException e) when (headers is not null && IsStaleToken(e))
+        {
+            headers = await GetAuthHeadersAsync(cancellationToken, renew: true).ConfigureAwait(false);
+            return await _transport.UnaryRawCallAsync(EtcdMethods.Range, request, Options(timeout, headers, cancellationToken), bufferSize, Checked).ConfigureAwait(false);
+        }
+    }
+
     public Task<PutResponse> PutAsync(PutRequest request, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.Put, request, timeout, cancellationToken);
 

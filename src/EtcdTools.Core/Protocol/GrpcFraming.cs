@@ -67,6 +67,14 @@ internal sealed class GrpcFrameReader(Stream body, int bufferSize = GrpcFrameRea
         return message;
     }
 
+    /// <summary>Reads the rest of the body, which must be empty: after a unary call's one message, without touching the buffer that holds it.</summary>
+    public async ValueTask ExpectEndAsync(CancellationToken cancellationToken)
+    {
+        var scratch = new byte[1];
+        if (_end > _start || await body.ReadAsync(scratch, cancellationToken).ConfigureAwait(false) > 0)
+            throw new GrpcFramingException("the server sent more than one message for a unary call");
+    }
+
     /// <summary>Reads what the body has into the free end of the buffer, first making room for a frame of <paramref name="frame"/> bytes; false at its end.</summary>
     private async ValueTask<bool> FillAsync(int frame, CancellationToken cancellationToken)
     {

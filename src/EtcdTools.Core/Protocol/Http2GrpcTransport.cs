@@ -102,6 +102,54 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         }
     }
 
+    public async Task<TResult> UnaryRawCallAsync<TRequest, TResponse, TResult>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options,
+        int bufferSize, Func<ReadOnlyMemory<byte>, TResult> read)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        using var call = new CallScope(options, default);
+        ReadOnlyMemory<byte> message;
+        GrpcFrameReader reader;
+        HttpResponseMessage response;
+        try
+        {
+            using var httpRequest = CreateRequest(method.Path, new ByteArrayContent(GrpcFraming.Frame(request)), options);
+            response = await _http.SendAsync(httpRequest, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not EtcdException)
+        {
+            throw Translate(e, method.DisplayName, call);
+        }
+        using (response)
+        {
+            try
+            {
+                CheckResponseHeaders(response, method.DisplayName);
+                reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false), bufferSize);
+            }
+            catch (Exception e) when (e is not EtcdException)
+            {
+                throw Translate(e, method.DisplayName, call);
+            }
+            using (reader)
+            {
+                try
+                {
+                    message = await reader.ReadRawAsync(call.Token).ConfigureAwait(false) ?? throw new EtcdException(EtcdErrorKind.Protocol, GrpcStatusCode.Internal,
+                        $"etcd at {Where} ended {method.DisplayName} without a message.", endpoint: Endpoint, method: method.DisplayName);
+                    await reader.ExpectEndAsync(call.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not EtcdException)
+                {
+                    throw Translate(e, method.DisplayName, call);
+                }
+                CheckTrailers(response, method.DisplayName);
+                // Only a call that succeeded is read: a failure after reading could not be retried without reading twice.
+                return read(message);
+            }
+        }
+    }
+
     public IAsyncEnumerable<TResponse> ServerStreamingCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse> =>
         StreamAsync(method, request, options, GrpcFrameReader.DefaultBufferSize, async (reader, token) =>

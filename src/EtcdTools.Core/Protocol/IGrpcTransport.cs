@@ -37,6 +37,15 @@ public interface IGrpcTransport : IDisposable
     Task<TResponse> UnaryCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
 
+    /// <summary>
+    /// A unary call whose response is handed to <paramref name="read"/> as protobuf bytes in a pooled
+    /// buffer (of at least <paramref name="bufferSize"/> bytes), once the call has succeeded: large
+    /// responses (a page of keys) read in place, without a message object per record.
+    /// </summary>
+    Task<TResult> UnaryRawCallAsync<TRequest, TResponse, TResult>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options,
+        int bufferSize, Func<ReadOnlyMemory<byte>, TResult> read)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
+
     IAsyncEnumerable<TResponse> ServerStreamingCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
 

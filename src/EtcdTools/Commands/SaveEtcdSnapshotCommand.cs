@@ -18,8 +18,6 @@ namespace EtcdTools.Commands;
 [OutputType(typeof(EtcdSnapshot))]
 public sealed class SaveEtcdSnapshotCommand : EtcdCmdlet
 {
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
-
     /// <summary>The snapshot file to write.</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -56,68 +54,22 @@ public sealed class SaveEtcdSnapshotCommand : EtcdCmdlet
 
         Run(async (output, ct) =>
         {
-            var progress = new LatestProgress();
-            using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var reporter = ReportProgressAsync(output, progress, source, target, stopProgress.Token);
-            EtcdSnapshot snapshot;
-            try
-            {
-                snapshot = await SnapshotSaver.SaveAsync(cluster, source, target, overwrite: exists, progress, ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                await stopProgress.CancelAsync().ConfigureAwait(false);
-                await reporter.ConfigureAwait(false);
-            }
-            await output.WriteProgressAsync(new ProgressRecord(1, "Save-EtcdSnapshot", "Saved") { RecordType = ProgressRecordType.Completed });
+            var progress = new PeriodicProgress<SnapshotProgress>(output, latest => Describe(latest, source, target));
+            var snapshot = await progress.RunAsync(() => SnapshotSaver.SaveAsync(cluster, source, target, overwrite: exists, progress, ct), ct).ConfigureAwait(false);
             await output.WriteVerboseAsync($"Saved {snapshot.SizeBytes} bytes at revision {snapshot.Revision} from {source} in {snapshot.DurationMs} ms; SHA-256 {snapshot.Sha256} checked.");
             await output.WriteObjectAsync(snapshot);
         }, target);
     }
 
-    /// <summary>Writes the latest progress every 250 ms until stopped: the stream itself never waits for the host.</summary>
-    private static async Task ReportProgressAsync(PipelineWriter output, LatestProgress progress, SnapshotSource source, string target, CancellationToken stop)
+    private static ProgressRecord Describe(SnapshotProgress latest, SnapshotSource source, string target)
     {
-        using var timer = new PeriodicTimer(ProgressInterval);
-        try
+        var total = latest.BytesReceived + latest.BytesRemaining;
+        var rate = latest.Elapsed.TotalSeconds > 0 ? latest.BytesReceived / latest.Elapsed.TotalSeconds : 0;
+        return new ProgressRecord(1, "Save-EtcdSnapshot", $"{latest.BytesReceived / 1048576.0:N1} of {total / 1048576.0:N1} MiB at {rate / 1048576.0:N1} MiB/s")
         {
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
-            {
-                if (progress.Latest is not { } latest) continue;
-                var total = latest.BytesReceived + latest.BytesRemaining;
-                var rate = latest.Elapsed.TotalSeconds > 0 ? latest.BytesReceived / latest.Elapsed.TotalSeconds : 0;
-                var record = new ProgressRecord(1, "Save-EtcdSnapshot", $"{latest.BytesReceived / 1048576.0:N1} of {total / 1048576.0:N1} MiB at {rate / 1048576.0:N1} MiB/s")
-                {
-                    CurrentOperation = $"from {source.Name} ({source.Endpoint}) to {target}",
-                    PercentComplete = total > 0 ? (int)Math.Min(100, 100 * latest.BytesReceived / total) : -1,
-                    SecondsRemaining = rate > 0 ? (int)(latest.BytesRemaining / rate) : -1,
-                };
-                await output.WriteProgressAsync(record).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The save ended.
-        }
-    }
-
-    /// <summary>Keeps only the newest report: called on every blob, read four times a second.</summary>
-    private sealed class LatestProgress : IProgress<SnapshotProgress>
-    {
-        private readonly Lock _gate = new();
-        private SnapshotProgress? _latest;
-
-        public SnapshotProgress? Latest
-        {
-            get
-            {
-                lock (_gate) return _latest;
-            }
-        }
-
-        public void Report(SnapshotProgress value)
-        {
-            lock (_gate) _latest = value;
-        }
+            CurrentOperation = $"from {source.Name} ({source.Endpoint}) to {target}",
+            PercentComplete = total > 0 ? (int)Math.Min(100, 100 * latest.BytesReceived / total) : -1,
+            SecondsRemaining = rate > 0 ? (int)(latest.BytesRemaining / rate) : -1,
+        };
     }
 }

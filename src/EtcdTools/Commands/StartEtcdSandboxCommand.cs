@@ -50,6 +50,20 @@ public sealed class StartEtcdSandboxCommand : EtcdToolsCmdlet
     [Parameter]
     public string[]? ExtraArgument { get; set; }
 
+    /// <summary>
+    /// A snapshot every member is restored from (with etcdutl or etcdctl, as Restore-EtcdSnapshot
+    /// does): proves a backup restorable, and compares the keys and HashKV the sandbox serves with
+    /// the snapshot's (the sandbox's RestoreVerification).
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FromSnapshot { get; set; }
+
+    /// <summary>With -FromSnapshot: etcdutl (or etcdctl before 3.6) to restore with; by default found on PATH.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EtcdutlPath { get; set; }
+
     /// <summary>Also make it the session's connection (Connect-EtcdCluster).</summary>
     [Parameter]
     public SwitchParameter Connect { get; set; }
@@ -66,8 +80,14 @@ public sealed class StartEtcdSandboxCommand : EtcdToolsCmdlet
             ReadyTimeout = ReadyTimeout,
             Name = Name,
             ExtraArguments = ExtraArgument ?? [],
+            FromSnapshot = FromSnapshot is null ? null : ResolvePath(FromSnapshot),
+            RestoreToolPath = EtcdutlPath is null ? null : ResolvePath(EtcdutlPath),
         };
-        if (!ShouldProcess($"{Members} member(s){(Tls ? " with TLS" : "")}", "Start an etcd sandbox")) return;
+        if (options.FromSnapshot is not null && !File.Exists(options.FromSnapshot))
+            ThrowTerminatingError(EtcdErrorRecords.Create(new FileNotFoundException($"Cannot find the snapshot '{options.FromSnapshot}'.", options.FromSnapshot),
+                "PathNotFound", ErrorCategory.ObjectNotFound, options.FromSnapshot));
+        if (!ShouldProcess($"{Members} member(s){(Tls ? " with TLS" : "")}",
+            options.FromSnapshot is null ? "Start an etcd sandbox" : $"Start an etcd sandbox restored from {options.FromSnapshot}")) return;
 
         EtcdSandbox? sandbox = null;
         EtcdConnection? connection = null;
@@ -79,6 +99,13 @@ public sealed class StartEtcdSandboxCommand : EtcdToolsCmdlet
             sandbox = await EtcdSandbox.StartAsync(options, ct).ConfigureAwait(false);
             progress.RecordType = ProgressRecordType.Completed;
             await output.WriteProgressAsync(progress);
+            if (sandbox.RestoreVerification is { } verification)
+            {
+                await output.WriteVerboseAsync(verification.Message);
+                // The sandbox is still returned: it is the evidence to look at.
+                if (!verification.Matches)
+                    await output.WriteErrorAsync(EtcdErrorRecords.Create(new InvalidDataException(verification.Message), "EtcdRestoreMismatch", ErrorCategory.InvalidData, sandbox));
+            }
             if (!connect) return;
             try
             {

@@ -19,6 +19,7 @@ public static class EtcdErrorRecords
             EtcdBinaryNotFoundException => ("EtcdBinaryNotFound", ErrorCategory.ObjectNotFound),
             EtcdSandboxException => ("EtcdSandboxFailed", ErrorCategory.ResourceUnavailable),
             Snapshots.EtcdSnapshotCorruptException => ("EtcdSnapshotCorrupt", ErrorCategory.InvalidData),
+            Snapshots.EtcdSnapshotRestoreException => ("EtcdSnapshotRestoreFailed", ErrorCategory.InvalidOperation),
             OperationCanceledException => ("OperationStopped", ErrorCategory.OperationStopped),
             FormatException => ("InvalidArgument", ErrorCategory.InvalidArgument),
             ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),
