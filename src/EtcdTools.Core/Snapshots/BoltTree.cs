@@ -323,13 +323,25 @@ internal sealed class BoltTree
         {
             if (IsMarked(_used, page))
                 throw Corrupt(check, page, page == id
-                    ? $"page {page} ({header.Kind} page of {owner}) is referenced more than once"
+                    ? $"page {page} ({header.Kind} page of {owner}) is referenced more than once{OverflowOf(page)}"
                     : $"page {page}, overflow of page {id} of {owner}, is also used elsewhere");
             if (IsMarked(_free, page))
                 throw Corrupt(check, page, $"page {page} is in use ({header.Kind} page of {owner}) but the freelist lists it as free");
             Mark(_used, page);
         }
         UsedPages += header.Overflow + 1;
+    }
+
+    /// <summary>", an overflow page of page N" when an earlier page in use claims <paramref name="page"/> as its overflow; else nothing.</summary>
+    private string OverflowOf(ulong page)
+    {
+        for (var candidate = page - 1; candidate >= 2; candidate--)
+        {
+            if (!IsMarked(_used, candidate) || !_file.TryRead((long)(candidate * _pageSize), BoltFile.PageHeaderSize, out var bytes)) continue;
+            var header = BoltFile.ReadHeader(bytes);
+            if (header.Id == candidate && candidate + header.Overflow >= page) return $": page {candidate} claims it as one of its {header.Overflow} overflow pages";
+        }
+        return "";
     }
 
     private static bool TryBranchElement(ReadOnlySpan<byte> page, int index, out ReadOnlySpan<byte> key, out ulong child)

@@ -32,12 +32,11 @@ public sealed class EtcdSnapshot
 /// <summary>The member a snapshot is taken from, and why it was chosen.</summary>
 public sealed class SnapshotSource
 {
-    internal SnapshotSource(string name, ulong memberId, Uri endpoint, bool isLeader, ulong clusterId, string reason)
+    internal SnapshotSource(string name, ulong memberId, Uri endpoint, ulong clusterId, string reason)
     {
         Name = name;
         MemberIdValue = memberId;
         EndpointUri = endpoint;
-        IsLeader = isLeader;
         ClusterIdValue = clusterId;
         Reason = reason;
     }
@@ -45,7 +44,6 @@ public sealed class SnapshotSource
     public string Name { get; }
     public string MemberId => Client.MemberId.Format(MemberIdValue);
     public string Endpoint => EndpointUri.GetLeftPart(UriPartial.Authority);
-    public bool IsLeader { get; }
     public string ClusterId => Client.MemberId.Format(ClusterIdValue);
 
     /// <summary>Why this member: named by -MemberId, a healthy follower, or the leader when no follower was healthy.</summary>
@@ -55,5 +53,5 @@ public sealed class SnapshotSource
     internal Uri EndpointUri { get; }
     internal ulong ClusterIdValue { get; }
 
-    public override string ToString() => $"{Name} ({MemberId}, {Endpoint}{(IsLeader ? ", leader" : "")})";
+    public override string ToString() => $"{Name} ({MemberId}, {Endpoint})";
 }

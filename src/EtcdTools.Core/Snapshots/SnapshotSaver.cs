@@ -29,7 +29,7 @@ public static partial class SnapshotSaver
     /// else the healthy follower with the highest applied index, sparing the leader; the leader only
     /// when no follower is healthy.
     /// </summary>
-    public static async Task<SnapshotSource> ChooseMemberAsync(EtcdCluster cluster, string? memberIdOrName, CancellationToken cancellationToken = default)
+    public static async Task<SnapshotSource> ChooseMemberAsync(EtcdCluster cluster, string? memberIdOrName = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         var (header, members) = await cluster.SelectMembersAsync(memberIdOrName is null ? null : [memberIdOrName], cancellationToken).ConfigureAwait(false);
@@ -38,7 +38,7 @@ public static partial class SnapshotSaver
             var named = members[0];
             var url = cluster.PreferredClientUrl(named) ?? throw new EtcdException(EtcdErrorKind.FailedPrecondition, GrpcStatusCode.FailedPrecondition,
                 $"Member {MemberId.Format(named.ID)} has been added but has not started: it has no data to snapshot.");
-            return new SnapshotSource(named.Name, named.ID, url, false, header.ClusterId, "named by -MemberId");
+            return new SnapshotSource(named.Name, named.ID, url, header.ClusterId, "named by -MemberId");
         }
 
         var answers = new List<(Member Member, Uri Url, StatusResponse Status)>();
@@ -54,10 +54,10 @@ public static partial class SnapshotSaver
         var order = members.Select(m => m.ID).ToList();
         var followers = answers.Where(a => a.Status.Leader != a.Member.ID).OrderByDescending(a => a.Status.RaftAppliedIndex).ThenBy(a => order.IndexOf(a.Member.ID)).ToList();
         if (followers.Count > 0)
-            return new SnapshotSource(followers[0].Member.Name, followers[0].Member.ID, followers[0].Url, false, header.ClusterId,
+            return new SnapshotSource(followers[0].Member.Name, followers[0].Member.ID, followers[0].Url, header.ClusterId,
                 "a healthy follower (the leader is spared)");
         if (answers.Count > 0)
-            return new SnapshotSource(answers[0].Member.Name, answers[0].Member.ID, answers[0].Url, true, header.ClusterId,
+            return new SnapshotSource(answers[0].Member.Name, answers[0].Member.ID, answers[0].Url, header.ClusterId,
                 members.Count(m => !m.IsLearner) == 1 ? "the only member" : "the leader: no follower was healthy");
         throw new EtcdException(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable,
             $"No member is healthy enough to take a snapshot from: {string.Join("; ", failures)}. Name one with -MemberId to try it anyway.");
