@@ -87,6 +87,7 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             using var httpRequest = CreateRequest(method.Path, new ByteArrayContent(GrpcFraming.Frame(request)), options);
             using var response = await _http.SendAsync(httpRequest, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
             CheckResponseHeaders(response, method.DisplayName);
+            call.ResponseStarted = true;
             await using var body = await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false);
             using var reader = new GrpcFrameReader(body);
             TResponse? result = default;
@@ -125,6 +126,7 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             try
             {
                 CheckResponseHeaders(response, method.DisplayName);
+                call.ResponseStarted = true;
                 reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false), bufferSize);
             }
             catch (Exception e) when (e is not EtcdException)
@@ -186,6 +188,7 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             try
             {
                 CheckResponseHeaders(response, method.DisplayName);
+                call.ResponseStarted = true;
                 reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false), bufferSize);
             }
             catch (Exception e) when (e is not EtcdException)
@@ -329,6 +332,11 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             return Error(route.Kind, route.Kind == EtcdErrorKind.Timeout ? GrpcStatusCode.DeadlineExceeded : GrpcStatusCode.Unavailable,
                 $"{route.Message}{what}", e);
 
+        // Once the response has begun, a broken connection is the member (or the network) going away, not a protocol mismatch.
+        if (call.ResponseStarted && e is not GrpcFramingException && chain.Any(x => x is IOException or HttpRequestException))
+            return Error(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable,
+                $"The connection to {Where} was lost in the middle of the response{what}: the member stopped or the network failed ({Innermost(e).Message})", e);
+
         // A reset in the middle of a TLS handshake says more about TLS than about the network: classified below.
         // So does a reset while HTTP/2 is being set up: typically plain http:// to a TLS port.
         // With TLS 1.3 a server that refuses the client certificate does so after the client's side of the
@@ -439,6 +447,9 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         public bool DeadlineExpired => _deadline.IsCancellationRequested;
         public bool IdleExpired => _idle.IsCancellationRequested;
 
+        /// <summary>Set once the response headers came: what fails after that fails mid-response.</summary>
+        public bool ResponseStarted { get; set; }
+
         public void StartIdleWait()
         {
             if (IdleTimeout is { } idle && !_idle.IsCancellationRequested) _idle.CancelAfter(idle);
@@ -501,6 +512,7 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             {
                 response = await _response.ConfigureAwait(false);
                 _transport.CheckResponseHeaders(response, _method.DisplayName);
+                _call.ResponseStarted = true;
                 reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(_call.Token).ConfigureAwait(false));
             }
             catch (Exception e) when (e is not EtcdException)
