@@ -77,7 +77,8 @@ public static class KeyspaceMeasurement
         var range = KeyRange.ForPrefix(options.Prefix);
         var aggregator = new KeyspaceAggregator(options.Depth, options.Top);
         long revision = 0, total = 0;
-        var pageKeys = FirstPageKeys;
+        // Until a page shows how large keys are, assume 256 bytes each.
+        var pageKeys = Math.Clamp(options.PageBytes / 256, 1, FirstPageKeys);
         var pages = 0;
         var next = range.Key;
         string? source = null;
