@@ -9,6 +9,8 @@ namespace EtcdTools.Commands;
 /// Starts a throwaway local etcd cluster (real etcd processes on free loopback ports, data in a
 /// temporary directory) for trying the module and for acceptance tests. The object it returns
 /// carries the connection settings, so it pipes into the other cmdlets and into Connect-EtcdCluster.
+/// -FromSnapshot restores every member from a snapshot first and compares what the sandbox serves
+/// with the snapshot (the sandbox's RestoreVerification), proving a backup restorable.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "EtcdSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(EtcdSandbox))]
