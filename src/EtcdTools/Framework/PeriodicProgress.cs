@@ -25,7 +25,6 @@ internal sealed class PeriodicProgress<T>(PipelineWriter output, Func<T, Progres
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var writer = WriteAsync(stop.Token);
         TResult result;
-        ProgressRecord? last;
         try
         {
             result = await work().ConfigureAwait(false);
@@ -33,19 +32,22 @@ internal sealed class PeriodicProgress<T>(PipelineWriter output, Func<T, Progres
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            last = await writer.ConfigureAwait(false);
+            await writer.ConfigureAwait(false);
         }
-        if (last is not null)
+        // The final state, marked completed: also for work too quick to have shown any progress.
+        T? latest;
+        lock (_gate) latest = _latest;
+        if (latest is not null)
         {
-            last.RecordType = ProgressRecordType.Completed;
-            await output.WriteProgressAsync(last).ConfigureAwait(false);
+            var record = describe(latest.Value);
+            record.RecordType = ProgressRecordType.Completed;
+            await output.WriteProgressAsync(record).ConfigureAwait(false);
         }
         return result;
     }
 
-    private async Task<ProgressRecord?> WriteAsync(CancellationToken stop)
+    private async Task WriteAsync(CancellationToken stop)
     {
-        ProgressRecord? record = null;
         using var timer = new PeriodicTimer(Interval);
         try
         {
@@ -54,14 +56,12 @@ internal sealed class PeriodicProgress<T>(PipelineWriter output, Func<T, Progres
                 T? latest;
                 lock (_gate) latest = _latest;
                 if (latest is null) continue;
-                record = describe(latest.Value);
-                await output.WriteProgressAsync(record).ConfigureAwait(false);
+                await output.WriteProgressAsync(describe(latest.Value)).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // The work ended.
         }
-        return record;
     }
 }
