@@ -25,5 +25,14 @@ var keys = new Command("keys", "Listing a large keyspace: KeyReader (paged, one 
 keys.SetAction((parse, cancellationToken) =>
     KeyListingBenchmark.RunAsync(parse.GetValue(keysOption), parse.GetValue(valueOption), parse.GetValue(pageOption), parse.GetValue(pageBytesOption), cancellationToken));
 
-var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys };
+var keyspaceKeysOption = new Option<int>("--keys") { Description = "Keys to write and measure.", DefaultValueFactory = _ => 1_000_000 };
+var keyspaceRunsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 3 };
+var keyspace = new Command("keyspace", "Measure-EtcdKeyspace vs `etcdctl get / --prefix --keys-only | awk` counting per resource and namespace.")
+{
+    keyspaceKeysOption, valueOption, keyspaceRunsOption,
+};
+keyspace.SetAction((parse, cancellationToken) =>
+    KeyspaceBenchmark.RunAsync(parse.GetValue(keyspaceKeysOption), parse.GetValue(valueOption), parse.GetValue(keyspaceRunsOption), cancellationToken));
+
+var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, keyspace };
 return await root.Parse(args).InvokeAsync();
