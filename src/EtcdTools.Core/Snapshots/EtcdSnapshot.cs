@@ -35,23 +35,21 @@ public sealed class SnapshotSource
     internal SnapshotSource(string name, ulong memberId, Uri endpoint, ulong clusterId, string reason)
     {
         Name = name;
-        MemberIdValue = memberId;
+        MemberId = Client.MemberId.Format(memberId);
         EndpointUri = endpoint;
-        ClusterIdValue = clusterId;
+        ClusterId = Client.MemberId.Format(clusterId);
         Reason = reason;
     }
 
     public string Name { get; }
-    public string MemberId => Client.MemberId.Format(MemberIdValue);
+    public string MemberId { get; }
     public string Endpoint => EndpointUri.GetLeftPart(UriPartial.Authority);
-    public string ClusterId => Client.MemberId.Format(ClusterIdValue);
+    public string ClusterId { get; }
 
     /// <summary>Why this member: named by -MemberId, a healthy follower, or the leader when no follower was healthy.</summary>
     public string Reason { get; }
 
-    internal ulong MemberIdValue { get; }
     internal Uri EndpointUri { get; }
-    internal ulong ClusterIdValue { get; }
 
     public override string ToString() => $"{Name} ({MemberId}, {Endpoint})";
 }
