@@ -30,11 +30,13 @@
         'Get-EtcdHealth'
         'Get-EtcdKey'
         'Get-EtcdMember'
+        'Get-EtcdMetric'
         'Get-EtcdPod'
         'Get-EtcdPodLog'
         'Get-EtcdSandbox'
         'Get-EtcdSnapshotInfo'
         'Measure-EtcdKeyspace'
+        'Measure-EtcdPerformance'
         'Move-EtcdLeader'
         'Remove-EtcdKey'
         'Restore-EtcdSnapshot'
@@ -51,6 +53,7 @@
         'Test-EtcdCluster'
         'Test-EtcdSnapshot'
         'Watch-EtcdKey'
+        'Watch-EtcdPerformance'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -25,6 +25,21 @@ var keys = new Command("keys", "Listing a large keyspace: KeyReader (paged, one 
 keys.SetAction((parse, cancellationToken) =>
     KeyListingBenchmark.RunAsync(parse.GetValue(keysOption), parse.GetValue(valueOption), parse.GetValue(pageOption), parse.GetValue(pageBytesOption), cancellationToken));
 
+var fileOption = new Option<string>("--file") { Description = "A saved /metrics page to parse.", DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "etcd-3.4-metrics.txt") };
+var iterationsOption = new Option<int>("--iterations") { Description = "Measured parses.", DefaultValueFactory = _ => 2000 };
+var membersOption = new Option<int>("--members") { Description = "Members of the sandbox the watch engine samples.", DefaultValueFactory = _ => 5 };
+var secondsOption = new Option<int>("--seconds") { Description = "How long the watch engine runs at a 1 s interval.", DefaultValueFactory = _ => 60 };
+var metrics = new Command("metrics", "Parsing a real etcd /metrics page (time and allocation per parse) and Watch-EtcdPerformance's engine (CPU at 1 s over 5 members).")
+{
+    fileOption, iterationsOption, membersOption, secondsOption, tlsOption,
+};
+metrics.SetAction(async (parse, cancellationToken) =>
+{
+    MetricsBenchmark.Parse(parse.GetValue(fileOption)!, parse.GetValue(iterationsOption));
+    return await MetricsBenchmark.WatchAsync(parse.GetValue(membersOption), parse.GetValue(secondsOption), parse.GetValue(tlsOption), cancellationToken);
+});
+
+
 var keyspaceKeysOption = new Option<int>("--keys") { Description = "Keys to write and measure.", DefaultValueFactory = _ => 1_000_000 };
 var keyspaceRunsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 3 };
 var keyspace = new Command("keyspace", "Measure-EtcdKeyspace vs `etcdctl get / --prefix --keys-only | awk` counting per resource and namespace.")
@@ -34,5 +49,5 @@ var keyspace = new Command("keyspace", "Measure-EtcdKeyspace vs `etcdctl get / -
 keyspace.SetAction((parse, cancellationToken) =>
     KeyspaceBenchmark.RunAsync(parse.GetValue(keyspaceKeysOption), parse.GetValue(valueOption), parse.GetValue(keyspaceRunsOption), cancellationToken));
 
-var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, keyspace };
+var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, metrics, keyspace };
 return await root.Parse(args).InvokeAsync();

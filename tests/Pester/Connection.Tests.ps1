@@ -113,6 +113,24 @@ Describe 'Failures that need no cluster' {
         Disconnect-EtcdCluster -PassThru | Should -BeNullOrEmpty
     }
 
+    It 'recommends what fits etcd''s named error <Text>, not what fits its kind' -ForEach @(
+        @{ Text = 'etcdserver: leader changed'; Code = 14; Advice = '*electing a leader*' }
+        @{ Text = 'etcdserver: no leader'; Code = 14; Advice = '*electing a leader*' }
+        @{ Text = 'etcdserver: too many requests'; Code = 8; Advice = '*back-off*' }
+        @{ Text = 'etcdserver: server stopped'; Code = 14; Advice = '*shutting down or restarting*' }
+        @{ Text = 'connection refused'; Code = 14; Advice = '*-Endpoint is its client URL*' }
+    ) {
+        # The error as the transport makes it from a gRPC status, turned into a record by the module.
+        $core = [System.Runtime.Loader.AssemblyLoadContext]::All.Assemblies | Where-Object { $_.GetName().Name -eq 'EtcdTools.Core' } | Select-Object -First 1
+        $status = [enum]::ToObject($core.GetType('EtcdTools.Protocol.GrpcStatusCode', $true), $Code)
+        $exception = $core.GetType('EtcdTools.EtcdException', $true).GetMethod('FromStatus').Invoke($null, @($status, $Text, $null, 'KV.Range'))
+
+        $record = [EtcdTools.Framework.EtcdErrorRecords]::From($exception, 'member-1')
+
+        $record.FullyQualifiedErrorId | Should -Be 'EtcdUnavailable'
+        $record.ErrorDetails.RecommendedAction | Should -BeLike $Advice
+    }
+
     It 'reports a CA file that does not exist as EtcdTlsConfigurationInvalid' {
         $missing = Join-Path $TestDrive 'no-such-ca.pem'
 

@@ -26,7 +26,7 @@ public static class EtcdClusterInspector
                 ClientCertificate = clientCertificate, ClientCertificateError = clientCertificateError,
             };
 
-        using var metrics = new MemberMetricsReader(cluster.Settings);
+        using var metrics = new EtcdMetricsScraper(cluster.Settings);
         var observations = new List<MemberObservation>();
         await foreach (var result in cluster.ForEachMemberAsync(discovery.MemberList.Members,
                            (client, member, deadline) => ObserveAsync(cluster, client, member, metrics, limit, deadline, cancellationToken),
@@ -54,13 +54,13 @@ public static class EtcdClusterInspector
         };
     }
 
-    private static async Task<MemberObservation> ObserveAsync(EtcdCluster cluster, EtcdClient client, Member member, MemberMetricsReader metrics,
+    private static async Task<MemberObservation> ObserveAsync(EtcdCluster cluster, EtcdClient client, Member member, EtcdMetricsScraper metrics,
         TimeSpan limit, CancellationToken deadline, CancellationToken cancellationToken)
     {
         var health = EtcdHealthProbe.ProbeMemberAsync(client, member, cluster.ClusterId, limit, deadline, cancellationToken);
         var status = Guard(member, client.Endpoint, limit, () => client.StatusAsync(timeout: limit, cancellationToken: deadline), cancellationToken);
         var list = Guard(member, client.Endpoint, limit, () => client.MemberListAsync(timeout: limit, cancellationToken: deadline), cancellationToken);
-        var quota = metrics.ReadQuotaAsync(client.Endpoint, deadline);
+        var quota = metrics.ReadQuotaAsync(member, client.Endpoint, deadline);
         var certificate = client.Endpoint.Scheme == Uri.UriSchemeHttps
             ? Guard(member, client.Endpoint, limit, () => ServerCertificateProbe.GetAsync(client.Endpoint, cluster.Settings, deadline), cancellationToken)
             : Task.FromResult<(CertificateInfo? Value, EtcdException? Error)>((null, null));

@@ -57,11 +57,8 @@ public sealed record EtcdHealthThresholds
         if (overrides is null) return result;
         foreach (DictionaryEntry entry in overrides)
         {
-            var key = Convert.ToString(entry.Key, CultureInfo.InvariantCulture)?.Trim() ?? "";
-            var name = Keys.FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase))
-                ?? throw new ArgumentException(
-                    $"'{key}' is not a threshold. The valid keys are: {string.Join(", ", Keys)}.");
-            var value = ToNumber(name, entry.Value);
+            var name = ThresholdValues.Key(entry.Key, Keys);
+            var value = ThresholdValues.ToNumber(name, entry.Value, name == nameof(CertificateWarningDays) ? span => span.TotalDays : null);
             result = name switch
             {
                 nameof(MaxAppliedIndexLag) => result with { MaxAppliedIndexLag = ToWhole(name, value) },
@@ -84,33 +81,9 @@ public sealed record EtcdHealthThresholds
         return result;
     }
 
-    private static double ToNumber(string name, object? value)
-    {
-        double number;
-        switch (value)
-        {
-            case TimeSpan span when name == nameof(CertificateWarningDays):
-                number = span.TotalDays;
-                break;
-            case string text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed):
-                number = parsed;
-                break;
-            case IConvertible convertible and not string and not bool and not char and not DateTime:
-                number = convertible.ToDouble(CultureInfo.InvariantCulture);
-                break;
-            default:
-                throw new ArgumentException($"The threshold {name} must be a number, not '{value ?? "null"}'.");
-        }
-        if (double.IsNaN(number) || double.IsInfinity(number) || number < 0)
-            throw new ArgumentException($"The threshold {name} must be a number of zero or more, not {number.ToString(CultureInfo.InvariantCulture)}.");
-        return number;
-    }
+    private static long ToWhole(string name, double value) => ThresholdValues.ToWhole(name, value);
 
-    private static long ToWhole(string name, double value) =>
-        value <= long.MaxValue ? (long)Math.Round(value) : throw new ArgumentException($"The threshold {name} is too large.");
-
-    private static double Percent(string name, double value) =>
-        value <= 100 ? value : throw new ArgumentException($"The threshold {name} is a percentage of the quota: at most 100, not {value.ToString(CultureInfo.InvariantCulture)}.");
+    private static double Percent(string name, double value) => ThresholdValues.Percent(name, value);
 
     /// <summary>The thresholds as "Key=value" pairs, for messages and verbose output.</summary>
     public override string ToString() => string.Join(", ", Keys.Select(k => k + "=" + Convert.ToString(GetType().GetProperty(k)!.GetValue(this), CultureInfo.InvariantCulture)));

@@ -21,10 +21,10 @@ public static class EtcdMemberInventory
         TimeSpan? perMemberTimeout = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var limit = perMemberTimeout ?? cluster.Settings.CommandTimeout;
-        using var metrics = new MemberMetricsReader(cluster.Settings);
+        using var metrics = new EtcdMetricsScraper(cluster.Settings);
         await foreach (var result in cluster.ForEachMemberAsync(members, async (client, member, deadline) =>
                        {
-                           var quota = metrics.ReadQuotaAsync(client.Endpoint, deadline);
+                           var quota = metrics.ReadQuotaAsync(member, client.Endpoint, deadline);
                            try
                            {
                                var status = await client.StatusAsync(timeout: limit, cancellationToken: deadline).ConfigureAwait(false);

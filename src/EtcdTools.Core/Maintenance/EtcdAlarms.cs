@@ -83,12 +83,12 @@ public static class EtcdAlarms
     public static async Task<IReadOnlyList<MemberBackendUsage>> ReadBackendUsageAsync(EtcdCluster cluster, CancellationToken cancellationToken = default)
     {
         var members = await cluster.GetMembersAsync(cancellationToken).ConfigureAwait(false);
-        using var metrics = new MemberMetricsReader(cluster.Settings);
+        using var metrics = new EtcdMetricsScraper(cluster.Settings);
         var usages = new List<MemberBackendUsage>();
         await foreach (var result in cluster.ForEachMemberAsync(members.Members, async (client, member, ct) =>
         {
             var status = await client.StatusAsync(cancellationToken: ct).ConfigureAwait(false);
-            var quota = StatusQuota.Read(status) ?? await metrics.ReadQuotaAsync(client.Endpoint, ct).ConfigureAwait(false);
+            var quota = StatusQuota.Read(status) ?? await metrics.ReadQuotaAsync(member, client.Endpoint, ct).ConfigureAwait(false);
             return (status.DbSize, Quota: quota);
         }, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -101,7 +101,7 @@ public static class EtcdAlarms
                 DbSizeBytes = result.Succeeded ? result.Value.DbSize : null,
                 QuotaBytes = result.Succeeded ? result.Value.Quota : null,
                 Error = result.Error?.Message
-                    ?? (result.Value.Quota is null ? $"its quota could not be read from {endpoint}/metrics{(metrics.SetupError is { } setup ? $": {setup}" : "")}" : null),
+                    ?? (result.Value.Quota is null ? $"its quota could not be read from {EtcdMetricsScraper.PageOf(metrics.MetricsUrlOf(result.Member, result.Endpoint!))}{(metrics.SetupError is { } setup ? $": {setup}" : "")}" : null),
             });
         }
         return usages;

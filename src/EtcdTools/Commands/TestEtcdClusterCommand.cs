@@ -49,10 +49,7 @@ public sealed class TestEtcdClusterCommand : EtcdCmdlet
         {
             if (overrides is null) return EtcdHealthThresholds.Default;
             // Values typed at the prompt can arrive wrapped in PSObjects.
-            var plain = new Hashtable(StringComparer.OrdinalIgnoreCase);
-            foreach (DictionaryEntry entry in overrides)
-                plain[entry.Key is PSObject key ? key.BaseObject : entry.Key] = entry.Value is PSObject value ? value.BaseObject : entry.Value;
-            var thresholds = EtcdHealthThresholds.FromDictionary(plain);
+            var thresholds = EtcdHealthThresholds.FromDictionary(HashtableParameters.Plain(overrides));
             WriteVerbose($"Thresholds: {thresholds}.");
             return thresholds;
         }

@@ -37,7 +37,7 @@ public static class EtcdErrorRecords
     public static ErrorRecord Create(Exception exception, string errorId, ErrorCategory category, object? target)
     {
         var record = new ErrorRecord(exception, errorId, category, target);
-        if (exception is EtcdException { Kind: var kind } && Recommendation(kind) is { } advice)
+        if (exception is EtcdException etcd && Recommendation(etcd) is { } advice)
             record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = advice };
         return record;
     }
@@ -92,6 +92,19 @@ public static class EtcdErrorRecords
         EtcdErrorKind.FailedPrecondition => ("EtcdFailedPrecondition", ErrorCategory.InvalidOperation),
         EtcdErrorKind.ClusterMismatch => ("EtcdClusterMismatch", ErrorCategory.InvalidArgument),
         _ => ("EtcdServerError", ErrorCategory.NotSpecified),
+    };
+
+    /// <summary>What to do: etcd's own named error says more than the kind (a member that answered "leader changed" is running).</summary>
+    private static string? Recommendation(EtcdException e) => e.ServerError switch
+    {
+        EtcdServerError.NoLeader or EtcdServerError.LeaderChanged or EtcdServerError.TimeoutDueToLeaderFail =>
+            "The cluster is electing a leader: retry in a few seconds. If elections keep happening, check the members' disks and network (Test-EtcdCluster -Detailed, Get-EtcdPodLog).",
+        EtcdServerError.TooManyRequests =>
+            "etcd is applying requests more slowly than they arrive: retry with back-off, and look for a slow disk or an expensive workload on this member.",
+        EtcdServerError.Stopped => "The member is shutting down or restarting: retry on another member, or once it is back.",
+        EtcdServerError.NotCapable => "The cluster's version does not support this call: upgrade every member first.",
+        EtcdServerError.NotSupportedForLearner => "The member is a learner: send the request to a voting member, or promote the learner once it is in sync.",
+        _ => Recommendation(e.Kind),
     };
 
     private static string? Recommendation(EtcdErrorKind kind) => kind switch

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using EtcdTools.Client;
 using EtcdTools.Metrics;
 using EtcdTools.Kubernetes;
+using EtcdTools.Performance;
 using EtcdTools.Protocol.Etcdserverpb;
 using Google.Protobuf;
 
@@ -56,14 +57,39 @@ public sealed class FlavorConnectionTests
         using var cluster = new EtcdCluster(connection.Settings);
         var members = await cluster.GetMembersAsync();
         Assert.Equal(["cp-0", "cp-1", "cp-2"], members.Members.Select(m => m.Name).Order(StringComparer.Ordinal));
-        using var reader = new MemberMetricsReader(connection.Settings);
+        using var reader = new EtcdMetricsScraper(connection.Settings);
         foreach (var member in members.Members)
         {
             var url = connection.Settings.MetricsUrls![member.Name];
             Assert.Equal("http", url.Scheme);
             Assert.Equal(2381, url.Port);
-            Assert.True(await reader.ReadGaugeAsync(url, MemberMetricsReader.QuotaMetric, CancellationToken.None) is > 0, $"no metrics at {url}");
+            Assert.True(await reader.ReadGaugeAsync(url, EtcdMetricsScraper.QuotaMetric, CancellationToken.None) is > 0, $"no metrics at {url}");
         }
+    }
+
+    [Fact]
+    public async Task APerformanceMeasurementOverKubeadmReadsEachMembersMetricsOn2381ThroughItsPortForward()
+    {
+        await using var deployment = await FakeEtcdDeployment.StartAsync(EtcdPodFlavor.Kubeadm);
+        using var connection = await EtcdKubernetesClient.Create(deployment.Target()).ConnectAsync(new KubernetesCredentialOptions { KubeadmPkiDirectory = deployment.KubeadmPkiDirectory });
+        using var cluster = new EtcdCluster(connection.Settings);
+        using var monitor = await EtcdPerformanceMonitor.StartAsync(cluster, new EtcdPerformanceOptions { Interval = TimeSpan.FromSeconds(1) });
+        // The pods' metrics URLs (kubeadm's --listen-metrics-urls on the pod IP), not the client URLs.
+        Assert.All(monitor.MetricsUrls.Values, url => Assert.Equal(("http", 2381, "/metrics"), (url.Scheme, url.Port, url.AbsolutePath)));
+        await monitor.RunAsync(TimeSpan.FromSeconds(2), _ => ValueTask.CompletedTask);
+
+        var result = monitor.GetResult();
+        Assert.Empty(result.Failures);
+        Assert.Equal(["cp-0", "cp-1", "cp-2"], result.Members.Select(m => m.Member).Order(StringComparer.Ordinal));
+        Assert.All(result.Members, m =>
+        {
+            Assert.EndsWith(":2381/metrics", m.MetricsUrl, StringComparison.Ordinal);
+            Assert.Equal("3.4.23", m.Version);
+            Assert.True(m.Scrapes >= 3);
+            Assert.Equal(2L << 30, m.QuotaBytes);
+        });
+        for (var i = 0; i < 3; i++)
+            Assert.Contains(deployment.Server.Requests, r => r.Contains($"/pods/{deployment.PodName(i)}/portforward?ports=2381", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -95,10 +95,10 @@ public sealed class PortForwardConnectionTests(OpenShiftFixture fixture)
         using var connection = await ConnectAsync();
         var metricsUrls = connection.Settings.MetricsUrls!;
         Assert.Equal(new Uri("https://127.0.10.12:9978"), metricsUrls["master-2"]);
-        using var reader = new MemberMetricsReader(connection.Settings);
+        using var reader = new EtcdMetricsScraper(connection.Settings);
         foreach (var (_, url) in metricsUrls)
         {
-            var quota = await reader.ReadGaugeAsync(url, MemberMetricsReader.QuotaMetric, CancellationToken.None);
+            var quota = await reader.ReadGaugeAsync(url, EtcdMetricsScraper.QuotaMetric, CancellationToken.None);
             Assert.True(quota is > 0, $"no quota gauge at {url}");
         }
         Assert.Contains(Deployment.Server.Requests, r => r.Contains("/pods/etcd-master-2/portforward?ports=9978", StringComparison.Ordinal));

@@ -24,6 +24,9 @@ public sealed class ViewTests(SandboxFixture fixture)
         Test-EtcdCluster -Detailed | ForEach-Object { $samples.Add($_) }
         Get-EtcdKey -Key "${prefix}a" | ForEach-Object { $samples.Add($_) }
         Compare-EtcdHash | ForEach-Object { $samples.Add($_) }
+        Get-EtcdMetric -Name etcd_server_has_leader, 'etcd_disk_wal_fsync_duration_seconds_*' | ForEach-Object { $samples.Add($_) }
+        Measure-EtcdPerformance -Duration 2 -Interval 1 | ForEach-Object { $samples.Add($_) }
+        Watch-EtcdPerformance -Interval 1 -Duration 1 | ForEach-Object { $samples.Add($_) }
         $writer = [powershell]::Create().AddScript({ param($m, $c, $k) Import-Module $m; Start-Sleep -Milliseconds 500; Set-EtcdKey -Connection $c -Key $k -Value 'changed' -Confirm:$false }).
             AddArgument((Get-Module EtcdTools).Path).AddArgument((Get-EtcdConnection)).AddArgument("${prefix}a")
         $pending = $writer.BeginInvoke()

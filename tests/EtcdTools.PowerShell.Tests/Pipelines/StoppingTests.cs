@@ -46,6 +46,8 @@ public sealed class StoppingTests(SandboxFixture fixture)
     [InlineData("Get-EtcdHealth -Timeout 30")]
     [InlineData("Test-EtcdCluster -Detailed -Timeout 30")]
     [InlineData("Get-EtcdMember -CommandTimeout 30")]
+    [InlineData("Measure-EtcdPerformance -Duration 60 -Interval 1 -CommandTimeout 30")]
+    [InlineData("Watch-EtcdPerformance -Interval 1 -CommandTimeout 30")]
     public void CtrlCStopsACommandWaitingOnAHungMember(string command)
     {
         using var session = fixture.NewSession();
