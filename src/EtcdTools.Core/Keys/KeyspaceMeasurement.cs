@@ -18,6 +18,9 @@ public sealed class KeyspaceOptions
     /// <summary>Keys kept in each top list (largest values, most versions).</summary>
     public int Top { get; init; } = 20;
 
+    /// <summary>Measure the keyspace as it was at this revision (online only); 0 for the current revision.</summary>
+    public long Revision { get; init; }
+
     /// <summary>Key and value bytes one Range page aims at; memory holds about one page.</summary>
     public int PageBytes { get; init; } = DefaultPageBytes;
 
@@ -76,7 +79,8 @@ public static class KeyspaceMeasurement
         ArgumentNullException.ThrowIfNull(options);
         var range = KeyRange.ForPrefix(options.Prefix);
         var aggregator = new KeyspaceAggregator(options.Depth, options.Top);
-        long revision = 0, total = 0;
+        if (options.Revision < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Revision, "Revision cannot be negative.");
+        long revision = options.Revision, total = 0;
         // Until a page shows how large keys are, assume 256 bytes each.
         var pageKeys = Math.Clamp(options.PageBytes / 256, 1, FirstPageKeys);
         var pages = 0;
@@ -95,16 +99,23 @@ public static class KeyspaceMeasurement
                         .ConfigureAwait(false);
                 }, cancellationToken).ConfigureAwait(false);
             }
-            catch (EtcdException e) when (e.Kind == EtcdErrorKind.Compacted && revision > 0)
+            catch (EtcdException e) when (e.Kind == EtcdErrorKind.Compacted && pages == 0)
+            {
+                throw new EtcdException(e.Kind, e.StatusCode,
+                    $"Revision {revision} has been compacted: etcd keeps no history before its last compaction. Measure a later revision, or the current one.",
+                    e.EtcdMessage, e.Endpoint, e.Method, e);
+            }
+            catch (EtcdException e) when (e.Kind == EtcdErrorKind.Compacted)
             {
                 throw new EtcdException(e.Kind, e.StatusCode,
                     $"Revision {revision} was compacted while the measurement was paging ({aggregator.Keys} keys read): measure again, or a smaller -Prefix so it finishes before the next compaction.",
                     e.EtcdMessage, e.Endpoint, e.Method, e);
             }
             pages++;
-            if (revision == 0)
+            if (pages == 1)
             {
-                revision = page.Revision;
+                // The header carries the store's current revision; a read at an older revision is at that one.
+                if (revision == 0) revision = page.Revision;
                 total = page.Count;
             }
             progress?.Report(new KeyspaceProgress(aggregator.Keys, total));

@@ -35,6 +35,11 @@ public sealed class MeasureEtcdKeyspaceCommand : EtcdCmdlet
     [ValidateRange(1, 64)]
     public int Depth { get; set; }
 
+    /// <summary>Measure the keyspace as it was at this revision (after the last compaction); by default the current one.</summary>
+    [Parameter(ParameterSetName = ClusterSet)]
+    [ValidateRange(1, long.MaxValue)]
+    public long Revision { get; set; }
+
     /// <summary>Prefixes (default), LargestKeys (by value size) or MostVersions.</summary>
     [Parameter]
     [ValidateSet("Prefixes", "LargestKeys", "MostVersions")]
@@ -47,7 +52,7 @@ public sealed class MeasureEtcdKeyspaceCommand : EtcdCmdlet
 
     protected override void ProcessRecord()
     {
-        var options = new KeyspaceOptions { Prefix = Prefix, Depth = Depth, Top = Top };
+        var options = new KeyspaceOptions { Prefix = Prefix, Depth = Depth, Top = Top, Revision = Revision };
         var report = Report;
         if (ParameterSetName == SnapshotSet)
         {
