@@ -36,6 +36,13 @@ public sealed class SaveEtcdSnapshotCommand : EtcdCmdlet
     protected override void ProcessRecord()
     {
         var target = ResolvePath(Path);
+        if (System.IO.Path.GetDirectoryName(target) is { } directory && !Directory.Exists(directory))
+        {
+            // Before any member is asked: nothing could be saved.
+            WriteError(EtcdErrorRecords.Create(new DirectoryNotFoundException($"The directory '{directory}' does not exist: create it first, or choose another -Path."),
+                "PathNotFound", ErrorCategory.ObjectNotFound, target));
+            return;
+        }
         var exists = File.Exists(target);
         if (exists && !Force.IsPresent)
         {
