@@ -162,7 +162,7 @@ public static class SnapshotInspector
 
         var compactRevision = 0L;
         var pending = false;
-        var status = new StatusVisitor(null!);
+        var status = default(StatusVisitor);
         var walked = Try(() =>
         {
             // Read before the walk: the meta bucket sorts after the key bucket, whose hash depends on it.
