@@ -7,7 +7,7 @@ var sizeOption = new Option<int>("--size-mb") { Description = "Approximate datab
 var runsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 5 };
 var tlsOption = new Option<bool>("--tls") { Description = "Use a TLS member with client certificates." };
 
-var snapshot = new Command("snapshot", "Snapshot download: EtcdClient.SnapshotAsync vs `etcdctl snapshot save`, same member, same data.")
+var snapshot = new Command("snapshot", "Save-EtcdSnapshot vs `etcdctl snapshot save` (time incl. fsync, allocation, peak RSS), then Get-EtcdSnapshotInfo vs `etcdctl snapshot status` on the file.")
 {
     sizeOption, runsOption, tlsOption,
 };
@@ -65,5 +65,15 @@ engine.Hidden = true;
 engine.SetAction((parse, cancellationToken) =>
     LoadTestBenchmark.RunEngineProcessAsync(parse.GetValue(endpointsOption)!, parse.GetValue(engineLoadOption)!, cancellationToken));
 
-var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, metrics, loadtest, disk, engine };
+var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, metrics, loadtest, disk, keyspace, engine };
+
+var keyspaceKeysOption = new Option<int>("--keys") { Description = "Keys to write and measure.", DefaultValueFactory = _ => 1_000_000 };
+var keyspaceRunsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 3 };
+var keyspace = new Command("keyspace", "Measure-EtcdKeyspace vs `etcdctl get / --prefix --keys-only | awk` counting per resource and namespace.")
+{
+    keyspaceKeysOption, valueOption, keyspaceRunsOption,
+};
+keyspace.SetAction((parse, cancellationToken) =>
+    KeyspaceBenchmark.RunAsync(parse.GetValue(keyspaceKeysOption), parse.GetValue(valueOption), parse.GetValue(keyspaceRunsOption), cancellationToken));
+
 return await root.Parse(args).InvokeAsync();

@@ -2,6 +2,7 @@ using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using EtcdTools.Client;
+using EtcdTools.Snapshots;
 
 namespace EtcdTools.Sandbox;
 
@@ -52,6 +53,9 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
 
     /// <summary>Every member's client URL, in member order (a method: the sandbox's properties stay flat for Export-Csv).</summary>
     public IReadOnlyList<string> GetClientEndpoints() => _clientEndpoints;
+
+    /// <summary>For a sandbox restored from a snapshot: what it serves compared with what the snapshot holds; null otherwise.</summary>
+    public EtcdRestoreVerification? RestoreVerification { get; private set; }
 
     /// <summary>The cluster's ID in hex, read once the members are up (binds to -ClusterId of the module's cmdlets).</summary>
     public string ClusterId { get; private set; } = "";
@@ -109,6 +113,9 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
             throw new PlatformNotSupportedException("An etcd sandbox needs Linux: it starts members with setsid and controls them with POSIX signals.");
         var etcdPath = EtcdBinary.Locate(options.EtcdPath);
         var name = options.Name ?? "etcd-sandbox-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        // A snapshot that fails a check, or no restore tool, is refused before anything starts.
+        var snapshot = options.FromSnapshot is { } file ? SnapshotInspector.Read(Path.GetFullPath(file), checkSha256: true, cancellationToken) : null;
+        var restoreTool = snapshot is null ? null : SnapshotRestorer.LocateTool(options.RestoreToolPath);
 
         var sandbox = new EtcdSandbox(options, name, SandboxDirectory.Create(options.BaseDirectory, name), etcdPath);
         LiveSandboxes.Add(sandbox); // before the first process starts, so none can outlive this process
@@ -116,12 +123,14 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         {
             if (options.Tls)
                 sandbox._certificates = SandboxCertificates.Create(name, sandbox.Directory, sandbox._memberNames, options.AdvertisedClientUrls);
-            await sandbox.LaunchAsync(cancellationToken).ConfigureAwait(false);
+            await sandbox.LaunchAsync(snapshot, restoreTool, cancellationToken).ConfigureAwait(false);
             // Healthy members answer at once; the ready timeout only allows for a loaded machine.
             using (var cluster = new EtcdCluster(sandbox.ConnectionSettings with { DialTimeout = options.ReadyTimeout, CommandTimeout = options.ReadyTimeout }))
             {
                 var members = await cluster.GetMembersAsync(cancellationToken).ConfigureAwait(false);
                 sandbox.ClusterId = MemberId.Format(members.Header.ClusterId);
+                if (snapshot is not null)
+                    sandbox.RestoreVerification = await EtcdRestoreVerification.VerifyAsync(cluster, snapshot, cancellationToken).ConfigureAwait(false);
             }
             return sandbox;
         }
@@ -270,11 +279,12 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     public override string ToString() =>
         $"{Name}: {_members.Length} member(s){(Tls ? " with TLS" : "")}, {string.Join(", ", _clientEndpoints)}";
 
-    private async Task LaunchAsync(CancellationToken cancellationToken)
+    private async Task LaunchAsync(EtcdSnapshotInfo? snapshot, SnapshotRestoreTool? restoreTool, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             CreateMembers();
+            if (snapshot is not null) await RestoreAsync(snapshot, restoreTool!, cancellationToken).ConfigureAwait(false);
             try
             {
                 lock (_gate)
@@ -293,6 +303,15 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
                     System.IO.Directory.Delete(member.Directory, recursive: true);
             }
         }
+    }
+
+    /// <summary>Every member's data directory made from the snapshot by the official tool, for the members' URLs and this sandbox's name as token.</summary>
+    private async Task RestoreAsync(EtcdSnapshotInfo snapshot, SnapshotRestoreTool tool, CancellationToken cancellationToken)
+    {
+        var members = _members.Select(m => new SnapshotRestoreMember(m.Name, [m.PeerUrl], m.DataDirectory)).ToList();
+        var initialCluster = SnapshotRestorer.InitialCluster(members);
+        foreach (var member in members)
+            await SnapshotRestorer.RestoreAsync(tool, snapshot.Path, snapshot, member, initialCluster, Name, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>New members on fresh loopback ports (client, peer, metrics each), each with an empty directory.</summary>
