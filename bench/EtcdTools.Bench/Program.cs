@@ -65,7 +65,6 @@ engine.Hidden = true;
 engine.SetAction((parse, cancellationToken) =>
     LoadTestBenchmark.RunEngineProcessAsync(parse.GetValue(endpointsOption)!, parse.GetValue(engineLoadOption)!, cancellationToken));
 
-var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, metrics, loadtest, disk, keyspace, engine };
 
 var keyspaceKeysOption = new Option<int>("--keys") { Description = "Keys to write and measure.", DefaultValueFactory = _ => 1_000_000 };
 var keyspaceRunsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 3 };
@@ -76,4 +75,5 @@ var keyspace = new Command("keyspace", "Measure-EtcdKeyspace vs `etcdctl get / -
 keyspace.SetAction((parse, cancellationToken) =>
     KeyspaceBenchmark.RunAsync(parse.GetValue(keyspaceKeysOption), parse.GetValue(valueOption), parse.GetValue(keyspaceRunsOption), cancellationToken));
 
+var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, metrics, loadtest, disk, keyspace, engine };
 return await root.Parse(args).InvokeAsync();
