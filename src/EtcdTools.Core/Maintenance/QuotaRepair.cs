@@ -116,7 +116,7 @@ public sealed class QuotaRepairPlan
         }
         text.AppendLine().Append(inv, $"  {number++}. Disarm {(noSpace.Count == 0 ? "any NOSPACE alarm raised meanwhile" : string.Join(", ", noSpace.Select(a => $"NOSPACE of {(a.MemberName.Length > 0 ? a.MemberName : a.MemberId)}")))}.");
         text.AppendLine().Append(inv, $"  {number}. Verify that writes work: put and delete a key under {QuotaRepair.VerifyPrefix}.");
-        text.AppendLine().Append(inv, $"If after the compaction the data in use is still {MemberBackendUsage.RearmRatio:P0} of the quota or more, defragmentation cannot help: the repair stops there and says so.");
+        text.AppendLine().Append(inv, $"If a member's database is still {MemberBackendUsage.RearmRatio:P0} of its quota or more once defragmented, its data fills the quota: the repair stops there and says so.");
         text.AppendLine().Append(inv, $"Cluster now: {Defrag.Health.Describe()}.");
         if (Refusal is { } refusal) text.Append(" The repair would be refused: ").Append(refusal);
         return text.ToString();
@@ -184,49 +184,48 @@ public sealed class QuotaRepair
             if (progress is not null) await progress(new MaintenanceProgress(_number, total, target, activity)).ConfigureAwait(false);
         }
 
-        // 1. Compaction, then the check that it freed enough for defragmentation to matter.
+        // 1. Compaction.
         await Report($"cluster {_plan.ClusterId}", $"Compacting to revision {_plan.Compaction.TargetRevision}").ConfigureAwait(false);
         var compact = await CompactAsync(cancellationToken).ConfigureAwait(false);
         yield return compact.Step;
-        if (compact.Stop is { } compactStop)
+        if (compact.Error is { } compactError)
         {
-            foreach (var rest in RemainingSteps(includeDefrag: true)) yield return rest;
-            Stop = new MaintenanceStoppedException(compactStop.Message, compactStop.Refused, done, compactStop.Remaining, compactStop.Cause);
+            foreach (var rest in RemainingSteps(_plan.Defrag.Steps)) yield return rest;
+            Stop = new MaintenanceStoppedException($"The compaction failed: {compactError.Message} Nothing else was done.", false, [],
+                ["compaction", "defragmentation of every member", "disarming NOSPACE", "the test write"], compactError);
             yield break;
         }
         done.Add("compaction");
 
-        // 2. Every member defragmented, one at a time.
+        // 2. Every member defragmented, one at a time. A file that stays at its quota after its
+        // defragmentation holds that much data: the others would not do better, so it stops there.
         var defrag = new RollingDefrag(_cluster, _plan.Defrag);
+        var reached = new HashSet<string>(StringComparer.Ordinal);
+        string? full = null;
         await foreach (var result in defrag.RunAsync(p => Report(p.Target, $"Defragmenting: {p.Activity}"), cancellationToken).ConfigureAwait(false))
         {
-            var member = _plan.Members.FirstOrDefault(m => m.MemberId == result.MemberId);
-            yield return new EtcdRepairStep
+            reached.Add(result.MemberId);
+            var quota = _plan.Members.FirstOrDefault(m => m.MemberId == result.MemberId)?.QuotaBytes;
+            yield return DefragStep(result, quota);
+            if (result.Action != EtcdDefragAction.Defragmented) continue;
+            done.Add($"defragmentation of {result.Member}");
+            if (result.DbSizeAfterBytes is { } after && quota is > 0 && after >= quota * MemberBackendUsage.RearmRatio)
             {
-                Step = ++_number,
-                Action = "Defragment",
-                Target = result.Member,
-                MemberId = result.MemberId,
-                ClusterId = _plan.ClusterId,
-                Status = result.Action switch
-                {
-                    EtcdDefragAction.Defragmented => EtcdRepairStatus.Done,
-                    EtcdDefragAction.Skipped => EtcdRepairStatus.Skipped,
-                    EtcdDefragAction.Failed => EtcdRepairStatus.Failed,
-                    _ => EtcdRepairStatus.NotStarted,
-                },
-                DbSizeBeforeBytes = result.DbSizeBeforeBytes,
-                DbSizeAfterBytes = result.DbSizeAfterBytes,
-                DbSizeInUseBytes = result.DbSizeInUseBytes,
-                QuotaBytes = member?.QuotaBytes,
-                DurationMs = result.DurationMs,
-                Detail = result.Reason,
-            };
-            if (result.Action == EtcdDefragAction.Defragmented) done.Add($"defragmentation of {result.Member}");
+                full = FullMessage(result, after, quota.Value);
+                break;
+            }
+        }
+        if (full is not null)
+        {
+            DataExceedsQuota = true;
+            foreach (var rest in RemainingSteps(_plan.Defrag.Steps.Where(s => !reached.Contains(s.MemberId)))) yield return rest;
+            Stop = new MaintenanceStoppedException($"{full} Done: {string.Join(", ", done)}. Not done: the other members' defragmentation, disarming NOSPACE, the test write.",
+                false, done, ["the other members' defragmentation", "disarming NOSPACE", "the test write"]);
+            yield break;
         }
         if (defrag.Stop is { } defragStop)
         {
-            foreach (var rest in RemainingSteps(includeDefrag: false)) yield return rest;
+            foreach (var rest in RemainingSteps([])) yield return rest;
             var remaining = defragStop.Remaining.Select(m => $"defragmentation of {m}").Concat(["disarming NOSPACE", "the test write"]).ToList();
             Stop = new MaintenanceStoppedException(
                 $"{defragStop.Message.Split(" Done: ")[0]} Done: {string.Join(", ", done)}. Not done: {string.Join(", ", remaining)}. NOSPACE stays armed: run Repair-EtcdQuota again once the cluster is healthy.",
@@ -234,15 +233,7 @@ public sealed class QuotaRepair
             yield break;
         }
 
-        // 3. The alarms, once there is room: a file still at its quota would raise NOSPACE again at once.
-        if (await StillFullAsync(cancellationToken).ConfigureAwait(false) is { } full)
-        {
-            DataExceedsQuota = true;
-            foreach (var rest in RemainingSteps(includeDefrag: false)) yield return rest;
-            Stop = new MaintenanceStoppedException($"{full} Done: {string.Join(", ", done)}. Not done: disarming NOSPACE, the test write.",
-                false, done, ["disarming NOSPACE", "the test write"]);
-            yield break;
-        }
+        // 3. The alarms, now that there is room.
         await Report($"cluster {_plan.ClusterId}", "Disarming NOSPACE").ConfigureAwait(false);
         var disarm = await DisarmAsync(cancellationToken).ConfigureAwait(false);
         foreach (var step in disarm.Steps) yield return step;
@@ -265,7 +256,40 @@ public sealed class QuotaRepair
                 $"The test write failed after the repair: {verify.Step.Detail} Done: {string.Join(", ", done)}.", false, done, ["the test write"], verifyError);
     }
 
-    private async Task<(EtcdRepairStep Step, MaintenanceStoppedException? Stop)> CompactAsync(CancellationToken cancellationToken)
+    private EtcdRepairStep DefragStep(EtcdDefragResult result, long? quota) => new()
+    {
+        Step = ++_number,
+        Action = "Defragment",
+        Target = result.Member,
+        MemberId = result.MemberId,
+        ClusterId = _plan.ClusterId,
+        Status = result.Action switch
+        {
+            EtcdDefragAction.Defragmented => EtcdRepairStatus.Done,
+            EtcdDefragAction.Skipped => EtcdRepairStatus.Skipped,
+            EtcdDefragAction.Failed => EtcdRepairStatus.Failed,
+            _ => EtcdRepairStatus.NotStarted,
+        },
+        DbSizeBeforeBytes = result.DbSizeBeforeBytes,
+        DbSizeAfterBytes = result.DbSizeAfterBytes,
+        DbSizeInUseBytes = result.DbSizeInUseBytes,
+        QuotaBytes = quota,
+        DurationMs = result.DurationMs,
+        Detail = result.Reason,
+    };
+
+    /// <summary>
+    /// A defragmented file is as small as the data it holds; at the quota, that data is the problem.
+    /// (What Status calls in use right after a compaction is no guide: etcd recounts it at its next
+    /// commit, and under NOSPACE no write comes to make one.)
+    /// </summary>
+    private static string FullMessage(EtcdDefragResult result, long after, long quota) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"After compaction and defragmentation, {result.Member} ({result.MemberId}) is still {ByteSize.Format(after)}, {100.0 * after / quota:0.0}% of its {ByteSize.Format(quota)} quota: ")
+        + "the data itself fills the quota, and no compaction or defragmentation can free it, so NOSPACE stays armed (disarmed, it would come back with the next write). "
+        + "Raise --quota-backend-bytes on every member (etcd suggests at most 8 GiB) and restart them one at a time, or delete data (Measure-EtcdKeyspace shows what takes the space), then run Repair-EtcdQuota again.";
+
+    private async Task<(EtcdRepairStep Step, EtcdException? Error)> CompactAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var compaction = _plan.Compaction;
@@ -277,84 +301,26 @@ public sealed class QuotaRepair
             Target = $"cluster {_plan.ClusterId}",
             ClusterId = _plan.ClusterId,
             DbSizeBeforeBytes = largest?.DbSizeBytes,
+            DbSizeInUseBytes = largest?.DbSizeInUseBytes,
             QuotaBytes = largest?.QuotaBytes,
             Revision = compaction.TargetRevision,
         };
-        string detail;
-        EtcdRepairStatus status;
         try
         {
             if (compaction.NothingToDo)
-            {
-                status = EtcdRepairStatus.Skipped;
-                detail = string.Create(CultureInfo.InvariantCulture, $"The history is compacted up to the current revision {compaction.CurrentRevision} already.");
-            }
-            else
-            {
-                var result = await Maintenance.Compaction.CompactAsync(_cluster, compaction, physical: true, cancellationToken).ConfigureAwait(false);
-                status = EtcdRepairStatus.Done;
-                detail = string.Create(CultureInfo.InvariantCulture, $"Compacted to revision {result.Revision}")
-                    + (result.DiscardedRevisions is { } count ? string.Create(CultureInfo.InvariantCulture, $", discarding {count} revisions of history.") : ".");
-            }
+                return (Finish(step, EtcdRepairStatus.Skipped,
+                    string.Create(CultureInfo.InvariantCulture, $"The history is compacted up to the current revision {compaction.CurrentRevision} already."), clock), null);
+            var result = await Maintenance.Compaction.CompactAsync(_cluster, compaction, physical: true, cancellationToken).ConfigureAwait(false);
+            return (Finish(step, EtcdRepairStatus.Done, string.Create(CultureInfo.InvariantCulture, $"Compacted to revision {result.Revision}")
+                + (result.DiscardedRevisions is { } count ? string.Create(CultureInfo.InvariantCulture, $", discarding {count} revisions of history.") : "."), clock), null);
         }
         catch (EtcdException e)
         {
-            return (Finish(step, EtcdRepairStatus.Failed, $"The compaction failed: {e.Message}", clock, null),
-                new MaintenanceStoppedException($"The compaction failed: {e.Message} Nothing else was done.", false, [],
-                    ["compaction", "defragmentation of every member", "disarming NOSPACE", "the test write"], e));
+            return (Finish(step, EtcdRepairStatus.Failed, $"The compaction failed: {e.Message}", clock), e);
         }
-
-        // What is in use now is what defragmentation can shrink each file to, at best.
-        IReadOnlyList<EtcdMember> after;
-        try
-        {
-            after = await ReadMembersAsync(_cluster, cancellationToken).ConfigureAwait(false);
-        }
-        catch (EtcdException e)
-        {
-            return (Finish(step, status, $"{detail} Then the members' sizes could not be read: {e.Message}", clock, null),
-                new MaintenanceStoppedException($"After the compaction the members' sizes could not be read: {e.Message}", true, ["compaction"],
-                    ["defragmentation of every member", "disarming NOSPACE", "the test write"], e));
-        }
-        var inUse = after.Where(m => m.DbSizeInUseBytes is not null).MaxBy(m => m.DbSizeInUseBytes);
-        var full = after.Where(m => m.DbSizeInUseBytes is { } used && m.QuotaBytes is { } quota && quota > 0 && used >= quota * MemberBackendUsage.RearmRatio).ToList();
-        if (full.Count == 0)
-            return (Finish(step, status, detail, clock, inUse?.DbSizeInUseBytes), null);
-
-        DataExceedsQuota = true;
-        var inv = CultureInfo.InvariantCulture;
-        var which = string.Join("; ", full.Select(m => string.Create(inv,
-            $"{m.Name} ({m.MemberId}) holds {ByteSize.Format(m.DbSizeInUseBytes!.Value)} of data, {100.0 * m.DbSizeInUseBytes.Value / m.QuotaBytes!.Value:0.0}% of its {ByteSize.Format(m.QuotaBytes.Value)} quota")));
-        var message = $"After compacting the history, the data itself fills the quota: {which}. Defragmentation cannot shrink a database below the data it holds, "
-            + $"so NOSPACE would come back at once; nothing more was done. {QuotaAdvice}";
-        return (Finish(step, status, $"{detail} {message}", clock, inUse?.DbSizeInUseBytes),
-            new MaintenanceStoppedException(message, false, ["compaction"], ["defragmentation of every member", "disarming NOSPACE", "the test write"]));
     }
 
-    /// <summary>After the defragmentations: why disarming would not last (a file still at its quota), or null.</summary>
-    private async Task<string?> StillFullAsync(CancellationToken cancellationToken)
-    {
-        IReadOnlyList<EtcdMember> members;
-        try
-        {
-            members = await ReadMembersAsync(_cluster, cancellationToken).ConfigureAwait(false);
-        }
-        catch (EtcdException)
-        {
-            return null; // the test write will tell
-        }
-        var full = members.Where(m => m.DbSizeBytes is { } size && m.QuotaBytes is { } quota && quota > 0 && size >= quota * MemberBackendUsage.RearmRatio).ToList();
-        if (full.Count == 0) return null;
-        var inv = CultureInfo.InvariantCulture;
-        var which = string.Join("; ", full.Select(m => string.Create(inv,
-            $"{m.Name} ({m.MemberId}) is {ByteSize.Format(m.DbSizeBytes!.Value)}, {100.0 * m.DbSizeBytes.Value / m.QuotaBytes!.Value:0.0}% of its {ByteSize.Format(m.QuotaBytes.Value)} quota")));
-        return $"After compaction and defragmentation a database is still at its quota: {which}. The data itself fills it, so NOSPACE stays armed (disarming it would not last past the next write). {QuotaAdvice}";
-    }
-
-    private const string QuotaAdvice = "Raise --quota-backend-bytes on every member (etcd suggests at most 8 GiB) and restart them one at a time, "
-        + "or delete data (Measure-EtcdKeyspace shows what takes the space), then run Repair-EtcdQuota again.";
-
-    private static EtcdRepairStep Finish(EtcdRepairStep step, EtcdRepairStatus status, string detail, Stopwatch clock, long? inUse) => new()
+    private static EtcdRepairStep Finish(EtcdRepairStep step, EtcdRepairStatus status, string detail, Stopwatch clock) => new()
     {
         Step = step.Step,
         Action = step.Action,
@@ -363,7 +329,7 @@ public sealed class QuotaRepair
         ClusterId = step.ClusterId,
         Status = status,
         DbSizeBeforeBytes = step.DbSizeBeforeBytes,
-        DbSizeInUseBytes = inUse,
+        DbSizeInUseBytes = step.DbSizeInUseBytes,
         QuotaBytes = step.QuotaBytes,
         Revision = step.Revision,
         DurationMs = Math.Round(clock.Elapsed.TotalMilliseconds, 1),
@@ -449,22 +415,19 @@ public sealed class QuotaRepair
         Detail = "The repair stopped before it.",
     };
 
-    /// <summary>The steps after a stop, NotStarted (the defragmentations too when they were not reached).</summary>
-    private IEnumerable<EtcdRepairStep> RemainingSteps(bool includeDefrag)
+    /// <summary>The steps after a stop, NotStarted: the defragmentations of <paramref name="members"/> not reached, then disarming and the test write.</summary>
+    private IEnumerable<EtcdRepairStep> RemainingSteps(IEnumerable<DefragPlanStep> members)
     {
-        if (includeDefrag)
+        foreach (var step in members)
         {
-            foreach (var step in _plan.Defrag.Steps)
+            var member = _plan.Members.FirstOrDefault(m => m.MemberId == step.MemberId);
+            yield return new EtcdRepairStep
             {
-                var member = _plan.Members.FirstOrDefault(m => m.MemberId == step.MemberId);
-                yield return new EtcdRepairStep
-                {
-                    Step = ++_number, Action = "Defragment", Target = step.Name, MemberId = step.MemberId, ClusterId = _plan.ClusterId,
-                    Status = step.Defragment ? EtcdRepairStatus.NotStarted : EtcdRepairStatus.Skipped,
-                    DbSizeBeforeBytes = step.DbSizeBytes, DbSizeInUseBytes = step.DbSizeInUseBytes, QuotaBytes = member?.QuotaBytes,
-                    Detail = step.Defragment ? "The repair stopped before it." : step.SkipReason,
-                };
-            }
+                Step = ++_number, Action = "Defragment", Target = step.Name, MemberId = step.MemberId, ClusterId = _plan.ClusterId,
+                Status = step.Defragment ? EtcdRepairStatus.NotStarted : EtcdRepairStatus.Skipped,
+                DbSizeBeforeBytes = step.DbSizeBytes, DbSizeInUseBytes = step.DbSizeInUseBytes, QuotaBytes = member?.QuotaBytes,
+                Detail = step.Defragment ? "The repair stopped before it." : step.SkipReason,
+            };
         }
         yield return new EtcdRepairStep
         {
