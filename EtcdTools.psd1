@@ -21,6 +21,7 @@
     # Explicit lists, never wildcards: command discovery reads them without loading the module.
     # One name per line, sorted; the contract tests require this list to equal the cmdlet classes.
     CmdletsToExport      = @(
+        'Add-EtcdMember'
         'Clear-EtcdAlarm'
         'Compare-EtcdHash'
         'Connect-EtcdCluster'
@@ -33,8 +34,12 @@
         'Get-EtcdPod'
         'Get-EtcdPodLog'
         'Get-EtcdSandbox'
+        'Invoke-EtcdCompaction'
+        'Invoke-EtcdDefrag'
         'Move-EtcdLeader'
         'Remove-EtcdKey'
+        'Remove-EtcdMember'
+        'Repair-EtcdQuota'
         'Resume-EtcdSandboxMember'
         'Set-EtcdKey'
         'Start-EtcdPortForward'
@@ -45,6 +50,7 @@
         'Stop-EtcdSandboxMember'
         'Suspend-EtcdSandboxMember'
         'Test-EtcdCluster'
+        'Update-EtcdMember'
         'Watch-EtcdKey'
     )
     FunctionsToExport    = @()

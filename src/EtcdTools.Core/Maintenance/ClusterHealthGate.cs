@@ -61,13 +61,13 @@ public sealed class ClusterHealthGateResult
 
     public GateMember? Find(ulong memberId) => Members.FirstOrDefault(m => m.Member.ID == memberId);
 
-    /// <summary>"3 of 3 voting members healthy, quorum 2, fault tolerance 1", naming the unhealthy ones and why.</summary>
+    /// <summary>"3 of 3 voting members healthy, quorum 2, fault tolerance 1.", then the unhealthy ones and why: whole sentences.</summary>
     public string Describe()
     {
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"{HealthyVoters} of {Voters} voting member{(Voters == 1 ? "" : "s")} healthy, quorum {Quorum}, fault tolerance {FaultTolerance}");
+            $"{HealthyVoters} of {Voters} voting member{(Voters == 1 ? "" : "s")} healthy, quorum {Quorum}, fault tolerance {FaultTolerance}.");
         var unhealthy = UnhealthyVoters;
-        return unhealthy.Count == 0 ? text : $"{text}; unhealthy: {string.Join("; ", unhealthy.Select(m => $"{m.DisplayName}: {m.Reason.TrimEnd('.')}"))}";
+        return unhealthy.Count == 0 ? text : $"{text} Unhealthy: {string.Join(" ", unhealthy.Select(m => $"{m.DisplayName}: {Sentence.End(m.Reason)}"))}";
     }
 
     /// <summary>
@@ -83,11 +83,11 @@ public sealed class ClusterHealthGateResult
         if (member is null)
             return $"Member {Client.MemberId.Format(target)} is no longer in the member list.";
         if (!member.Healthy)
-            return $"Member {member.DisplayName} is not healthy: {member.Reason.TrimEnd('.')}. Cluster: {Describe()}.";
+            return $"Member {member.DisplayName} is not healthy: {Sentence.End(member.Reason)} Cluster: {Describe()}";
         if (FaultTolerance >= 1 || member.IsLearner)
             return null;
         if (UnhealthyVoters.Count > 0)
-            return $"The cluster cannot lose another member: {Describe()}. Bring the unhealthy member(s) back first.";
+            return $"The cluster cannot lose another member: {Describe()} Bring the unhealthy member(s) back first.";
         if (allowDowntime)
             return null;
         return Voters == 1

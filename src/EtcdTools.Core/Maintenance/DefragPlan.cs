@@ -110,8 +110,7 @@ public sealed class DefragPlan
                 text.Append(inv, $"  skip {step.DisplayName}, {step.Role}: {step.SkipReason}");
             }
         }
-        text.AppendLine().Append(inv, $"Cluster now: {Health.Describe()}.");
-        if (Refusal is { } refusal) text.Append(" The defragmentation would be refused: ").Append(refusal);
+        text.AppendLine().Append(Refusal is { } refusal ? $"The defragmentation would be refused now: {refusal}" : $"Cluster now: {Health.Describe()}");
         return text.ToString();
     }
 }

@@ -32,7 +32,7 @@ public sealed class MemberAdditionPlan
 
     /// <summary>Why the addition is refused; null when it may go ahead.</summary>
     public string? Refusal => !IsLearner && FaultToleranceUntilStarted < 0
-        ? $"Adding a voting member would lose quorum: it counts as a voting member from the moment it is added, so quorum becomes {QuorumAfter} of {Health.Voters + 1}, but only {Health.HealthyVoters} member(s) are healthy until the new one runs. Cluster: {Health.Describe()}. Bring the unhealthy members back, or add it with -Learner."
+        ? $"Adding a voting member would lose quorum: it counts as a voting member from the moment it is added, so quorum becomes {QuorumAfter} of {Health.Voters + 1}, but only {Health.HealthyVoters} member(s) are healthy until the new one runs. Cluster: {Health.Describe()} Bring the unhealthy members back, or add it with -Learner."
         : null;
 
     /// <summary>What to know before adding a voting member (no fault tolerance until it runs); null when nothing.</summary>
@@ -81,7 +81,7 @@ public sealed class MemberRemovalPlan
             if (VotersAfter == 0)
                 return $"{DisplayName} is the only voting member: without it the learners left cannot form a quorum. Promote a learner first (Update-EtcdMember -Promote).";
             if (!IsLearner && HealthyVotersAfter < QuorumAfter)
-                return $"Removing {DisplayName} would lose quorum: {VotersAfter} voting member(s) would remain with a quorum of {QuorumAfter}, but only {HealthyVotersAfter} of them are healthy. Cluster: {Health.Describe()}. Bring the unhealthy members back first.";
+                return $"Removing {DisplayName} would lose quorum: {VotersAfter} voting member(s) would remain with a quorum of {QuorumAfter}, but only {HealthyVotersAfter} of them are healthy. Cluster: {Health.Describe()} Bring the unhealthy members back first.";
             return null;
         }
     }

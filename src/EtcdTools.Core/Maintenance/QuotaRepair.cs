@@ -117,8 +117,7 @@ public sealed class QuotaRepairPlan
         text.AppendLine().Append(inv, $"  {number++}. Disarm {(noSpace.Count == 0 ? "any NOSPACE alarm raised meanwhile" : string.Join(", ", noSpace.Select(a => $"NOSPACE of {(a.MemberName.Length > 0 ? a.MemberName : a.MemberId)}")))}.");
         text.AppendLine().Append(inv, $"  {number}. Verify that writes work: put and delete a key under {QuotaRepair.VerifyPrefix}.");
         text.AppendLine().Append(inv, $"If a member's database is still {MemberBackendUsage.RearmRatio:P0} of its quota or more once defragmented, its data fills the quota: the repair stops there and says so.");
-        text.AppendLine().Append(inv, $"Cluster now: {Defrag.Health.Describe()}.");
-        if (Refusal is { } refusal) text.Append(" The repair would be refused: ").Append(refusal);
+        text.AppendLine().Append(Refusal is { } refusal ? $"The repair would be refused now: {refusal}" : $"Cluster now: {Defrag.Health.Describe()}");
         return text.ToString();
     }
 
@@ -254,6 +253,23 @@ public sealed class QuotaRepair
         if (verify.Error is { } verifyError)
             Stop = new MaintenanceStoppedException(
                 $"The test write failed after the repair: {verify.Step.Detail} Done: {string.Join(", ", done)}.", false, done, ["the test write"], verifyError);
+    }
+
+    /// <summary>The steps of a repair refused before it began (the plan's <see cref="QuotaRepairPlan.Refusal"/>): all NotStarted, and <see cref="Stop"/> says why.</summary>
+    public IReadOnlyList<EtcdRepairStep> Refuse(string reason)
+    {
+        var steps = new List<EtcdRepairStep>
+        {
+            new()
+            {
+                Step = ++_number, Action = "Compact", Target = $"cluster {_plan.ClusterId}", ClusterId = _plan.ClusterId, Status = EtcdRepairStatus.NotStarted,
+                Revision = _plan.Compaction.TargetRevision, Detail = reason,
+            },
+        };
+        steps.AddRange(RemainingSteps(_plan.Defrag.Steps));
+        Stop = new MaintenanceStoppedException($"The NOSPACE repair was refused before it began: {Sentence.End(reason)} Nothing was done.", true, [],
+            ["compaction", "defragmentation of every member", "disarming NOSPACE", "the test write"]);
+        return steps;
     }
 
     private EtcdRepairStep DefragStep(EtcdDefragResult result, long? quota) => new()

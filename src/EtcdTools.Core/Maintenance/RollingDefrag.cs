@@ -148,6 +148,19 @@ public sealed class RollingDefrag
         }
     }
 
+    /// <summary>
+    /// The outcome of a run refused before its first member (the plan's <see cref="DefragPlan.Refusal"/>):
+    /// nothing is done, every member is reported NotStarted (or Skipped) and <see cref="Stop"/> says why.
+    /// </summary>
+    public IReadOnlyList<EtcdDefragResult> Refuse(string reason)
+    {
+        var first = _plan.Steps.First(s => s.Defragment);
+        foreach (var step in _plan.Steps)
+            Record(step.Defragment ? NotStarted(step, step == first ? reason : $"The run stopped at {first.DisplayName}.") : Skipped(step));
+        Stop = Describe((true, reason, null), first, [], _plan.Steps.Where(s => s != first).ToList());
+        return _results;
+    }
+
     private EtcdDefragResult Record(EtcdDefragResult result)
     {
         _results.Add(result);
@@ -312,7 +325,7 @@ public sealed class RollingDefrag
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new EtcdException(EtcdErrorKind.Timeout, GrpcStatusCode.DeadlineExceeded,
-                $"within {Duration.Format(limit)} it did not become healthy and catch up with the leader: at the last check {last.TrimEnd('.')}.", endpoint: client.Endpoint);
+                $"within {Duration.Format(limit)} it did not become healthy and catch up with the leader: at the last check {Sentence.End(last)}", endpoint: client.Endpoint);
         }
     }
 
@@ -374,8 +387,8 @@ public sealed class RollingDefrag
         var doneNames = done.Select(d => d.DisplayName).ToList();
         var remaining = new[] { at }.Concat(after.Where(s => s.Defragment)).Select(s => s.DisplayName).ToList();
         var head = stop.Refused
-            ? $"The rolling defragmentation stopped before {at.DisplayName}: {stop.Reason.TrimEnd('.')}."
-            : $"The rolling defragmentation stopped at {at.DisplayName}: {stop.Reason.TrimEnd('.')}.";
+            ? $"The rolling defragmentation stopped before {at.DisplayName}: {Sentence.End(stop.Reason)}"
+            : $"The rolling defragmentation stopped at {at.DisplayName}: {Sentence.End(stop.Reason)}";
         var message = $"{head} Done: {(doneNames.Count == 0 ? "none" : string.Join(", ", doneNames))}. "
             + $"{(stop.Refused ? "Not started" : "Failed, then not started")}: {string.Join(", ", remaining)}. "
             + "Once the cluster is healthy, defragment the remaining members (pipe the NotStarted results back to Invoke-EtcdDefrag).";
