@@ -116,7 +116,7 @@ public sealed class QuotaRepairPlan
         }
         text.AppendLine().Append(inv, $"  {number++}. Disarm {(noSpace.Count == 0 ? "any NOSPACE alarm raised meanwhile" : string.Join(", ", noSpace.Select(a => $"NOSPACE of {(a.MemberName.Length > 0 ? a.MemberName : a.MemberId)}")))}.");
         text.AppendLine().Append(inv, $"  {number}. Verify that writes work: put and delete a key under {QuotaRepair.VerifyPrefix}.");
-        text.AppendLine().Append(inv, $"If a member's database is still {MemberBackendUsage.RearmRatio:P0} of its quota or more once defragmented, its data fills the quota: the repair stops there and says so.");
+        text.AppendLine().Append(inv, $"If a member's database is still {MemberBackendUsage.RearmRatio * 100:0}% of its quota or more once defragmented, its data fills the quota: the repair stops there and says so.");
         text.AppendLine().Append(Refusal is { } refusal ? $"The repair would be refused now: {refusal}" : $"Cluster now: {Defrag.Health.Describe()}");
         return text.ToString();
     }

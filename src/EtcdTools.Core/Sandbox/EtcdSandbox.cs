@@ -257,7 +257,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     /// stopped, killed or suspended like the others, and goes when the sandbox goes) but not the
     /// client endpoints of <see cref="ConnectionSettings"/>, since it may be removed again.
     /// </summary>
-    /// <param name="name">Its --name; null: the sandbox's name and its index.</param>
+    /// <param name="name">Its --name; null or empty (PowerShell passes $null as ""): the sandbox's name and its index.</param>
     public EtcdSandboxMember CreateJoiningMember(string? name = null)
     {
         ThrowIfDisposed();
@@ -266,7 +266,7 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             var index = _members.Length;
-            var memberName = name ?? $"{Name}-{index}";
+            var memberName = string.IsNullOrWhiteSpace(name) ? $"{Name}-{index}" : name;
             if (_members.Any(m => m.Name == memberName))
                 throw new ArgumentException($"The sandbox has a member named '{memberName}' already.", nameof(name));
             var member = new EtcdSandboxMember(index, memberName,
