@@ -25,7 +25,7 @@ public sealed class EtcdCompaction
     /// <summary>How many revisions of history were discarded (from the previous compaction revision, or 1, up to Revision); null when the previous one is unknown.</summary>
     public long? DiscardedRevisions { get; init; }
 
-    /// <summary>True when the call waited until every member had applied the compaction to its backend.</summary>
+    /// <summary>True when the call waited until the member that took it had applied the compaction to its backend.</summary>
     public bool Physical { get; init; }
 
     /// <summary>The member that took the request.</summary>
@@ -59,8 +59,8 @@ public sealed class CompactionPlan
     /// <summary>The revisions of history the compaction discards: from the last compaction (or revision 1) up to the target, excluded.</summary>
     public long? DiscardedRevisions => CompactRevision is { } previous ? Math.Max(0, TargetRevision - Math.Max(previous, 1)) : null;
 
-    /// <summary>True when there is nothing to compact: the history before the target was compacted already.</summary>
-    public bool NothingToDo => CompactRevision is { } previous && TargetRevision <= previous;
+    /// <summary>True when there is nothing to compact: the history before the target was compacted already, or the target is revision 1, where history starts.</summary>
+    public bool NothingToDo => TargetRevision <= Math.Max(CompactRevision ?? 0, 1);
 
     /// <summary>"Compact the history of cluster ... up to revision R, discarding N revisions (...)": the action -WhatIf and -Confirm show.</summary>
     public string Describe()
@@ -123,7 +123,7 @@ public static class Compaction
     }
 
     /// <summary>
-    /// Compacts as planned; with <paramref name="physical"/>, returns once every member has applied
+    /// Compacts as planned; with <paramref name="physical"/>, returns once the member that took the request has applied
     /// it to its backend. etcd's refusal (another compaction in between) keeps etcd's error, worded for the operator.
     /// </summary>
     public static async Task<EtcdCompaction> CompactAsync(EtcdCluster cluster, CompactionPlan plan, bool physical, CancellationToken cancellationToken = default)

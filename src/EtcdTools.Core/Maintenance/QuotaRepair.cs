@@ -105,7 +105,9 @@ public sealed class QuotaRepairPlan
             if (member.DbSizeBytes is { } size && member.QuotaBytes is { } quota && quota > 0)
                 text.Append(inv, $" ({100.0 * size / quota:0.0}% of it)");
         }
-        text.AppendLine().Append(inv, $"  1. {(Compaction.NothingToDo ? $"Compaction: nothing to do, the history is compacted up to the current revision {Compaction.CurrentRevision} already" : Compaction.Describe())}, waiting until every member has applied it.");
+        text.AppendLine().Append(Compaction.NothingToDo
+            ? string.Create(inv, $"  1. Compaction: nothing to do, there is no history before the current revision {Compaction.CurrentRevision}.")
+            : $"  1. {Compaction.Describe()}, waiting until it is applied.");
         var number = 2;
         foreach (var step in Defrag.Steps)
         {
@@ -325,10 +327,15 @@ public sealed class QuotaRepair
         {
             if (compaction.NothingToDo)
                 return (Finish(step, EtcdRepairStatus.Skipped,
-                    string.Create(CultureInfo.InvariantCulture, $"The history is compacted up to the current revision {compaction.CurrentRevision} already."), clock), null);
+                    string.Create(CultureInfo.InvariantCulture, $"There is no history before the current revision {compaction.CurrentRevision}: nothing to compact."), clock), null);
             var result = await Maintenance.Compaction.CompactAsync(_cluster, compaction, physical: true, cancellationToken).ConfigureAwait(false);
             return (Finish(step, EtcdRepairStatus.Done, string.Create(CultureInfo.InvariantCulture, $"Compacted to revision {result.Revision}")
                 + (result.DiscardedRevisions is { } count ? string.Create(CultureInfo.InvariantCulture, $", discarding {count} revisions of history.") : "."), clock), null);
+        }
+        catch (EtcdException e) when (e.Kind == EtcdErrorKind.Compacted)
+        {
+            // Someone compacted as far or further since the plan: the history is gone either way.
+            return (Finish(step, EtcdRepairStatus.Skipped, $"The history had been compacted already: {e.Message}", clock), null);
         }
         catch (EtcdException e)
         {

@@ -28,7 +28,7 @@ public sealed class InvokeEtcdCompactionCommand : EtcdCmdlet
     [ValidateRange(0L, long.MaxValue)]
     public long KeepRevisions { get; set; }
 
-    /// <summary>Return only once every member has applied the compaction to its backend (etcdctl compact --physical).</summary>
+    /// <summary>Return only once the member that took the request has applied the compaction to its backend (etcdctl compact --physical).</summary>
     [Parameter]
     public SwitchParameter Physical { get; set; }
 
@@ -42,9 +42,11 @@ public sealed class InvokeEtcdCompactionCommand : EtcdCmdlet
 
         if (plan.NothingToDo)
         {
-            WriteWarning(plan.TargetRevision <= 0
-                ? $"The cluster is at revision {plan.CurrentRevision}: there are not {keep} revisions to keep, so nothing is compacted."
-                : $"The history is compacted up to revision {plan.CompactRevision} already: keeping {keep} revisions before the current {plan.CurrentRevision} compacts nothing.");
+            WriteWarning(plan.TargetRevision > 1
+                ? $"The history is compacted up to revision {plan.CompactRevision} already: compacting to {plan.TargetRevision} discards nothing."
+                : keep is not null && plan.TargetRevision < 1
+                    ? $"The cluster is at revision {plan.CurrentRevision}: there are not {keep} revisions to keep, so nothing is compacted."
+                    : "The history starts at revision 1: compacting to it discards nothing.");
             return;
         }
         if (!ShouldProcess($"history of cluster {plan.ClusterId}", plan.Describe())) return;
@@ -52,7 +54,7 @@ public sealed class InvokeEtcdCompactionCommand : EtcdCmdlet
         var physical = Physical.IsPresent;
         Run(async (output, ct) =>
         {
-            if (physical) await output.WriteVerboseAsync($"Waiting until every member has applied the compaction (up to {Duration.Format(Compaction.PhysicalTimeout)}).");
+            if (physical) await output.WriteVerboseAsync($"Waiting until the compaction is applied to the backend (up to {Duration.Format(Compaction.PhysicalTimeout)}).");
             var done = await Compaction.CompactAsync(cluster, plan, physical, ct).ConfigureAwait(false);
             await output.WriteObjectAsync(done);
         }, plan.TargetRevision);

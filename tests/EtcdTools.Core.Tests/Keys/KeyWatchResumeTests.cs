@@ -64,6 +64,7 @@ public sealed class KeyWatchResumeTests
         Assert.Contains(delivered, e => e.ModRevision == resumption.FromRevision);
         Assert.Contains(delivered, e => e.ModRevision == resumption.FromRevision - 1);
         Assert.Equal(KeyWatchEnd.CountReached, watch.EndReason);
+        Assert.Equal(delivered[^1].ModRevision, watch.LastRevision);
     }
 
     [Fact]

@@ -59,6 +59,11 @@ public sealed class CompactionTests
         await using var sandbox = await EtcdSandbox.StartAsync(new EtcdSandboxOptions { Members = 1 });
         using var cluster = new EtcdCluster(sandbox.ConnectionSettings);
         using var client = new EtcdClient(sandbox.ConnectionSettings);
+        // A fresh cluster is at revision 1, where history starts: nothing to compact.
+        var fresh = await Compaction.PlanAsync(cluster, null, 0);
+        Assert.Equal(1, fresh.CurrentRevision);
+        Assert.True(fresh.NothingToDo);
+        Assert.Equal(0, fresh.DiscardedRevisions);
         for (var i = 0; i < 5; i++) await client.PutAsync("/compaction/key", $"v{i}");
         var current = (await client.PutAsync("/compaction/key", "last")).Header.Revision;
 
