@@ -46,6 +46,8 @@ public sealed class StoppingTests(SandboxFixture fixture)
     [InlineData("Get-EtcdHealth -Timeout 30")]
     [InlineData("Test-EtcdCluster -Detailed -Timeout 30")]
     [InlineData("Get-EtcdMember -CommandTimeout 30")]
+    [InlineData("Invoke-EtcdDefrag -Force -Confirm:$false -CommandTimeout 30")]
+    [InlineData("Repair-EtcdQuota -Confirm:$false -CommandTimeout 30")]
     public void CtrlCStopsACommandWaitingOnAHungMember(string command)
     {
         using var session = fixture.NewSession();
