@@ -228,6 +228,10 @@ public sealed class KeyWatch : IAsyncDisposable
                 {
                     await client.GetAsync(Health.EtcdHealthProbe.HealthKey, cancellationToken: _limit.Token).ConfigureAwait(false);
                 }
+                catch (EtcdException e) when (e.Kind == EtcdErrorKind.PermissionDenied)
+                {
+                    // A user who may not read "health" was still answered through raft, as the health probe counts it.
+                }
                 catch (EtcdException e) when (e.IsFailoverCandidate)
                 {
                     last = e.Message;

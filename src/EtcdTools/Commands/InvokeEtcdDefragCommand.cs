@@ -81,6 +81,8 @@ public sealed class InvokeEtcdDefragCommand : EtcdCmdlet
 
     private void Defragment()
     {
+        // An empty pipeline (every member filtered out) selects nothing: not every member.
+        if (_records.Count == 0) return;
         var settings = MergedSettings();
         using var cluster = new EtcdCluster(settings);
         // Any record without -MemberId (a sandbox piped in, or none at all) means every member.

@@ -37,6 +37,9 @@ public sealed class MaintenanceCmdletTests(SandboxFixture fixture)
         var csv = session.Invoke("$results | ConvertTo-Csv -NoTypeInformation | ConvertFrom-Csv | ForEach-Object { $_.Action + '/' + $_.MemberId }").ThrowOnError();
         Assert.Equal(run.Output.Select(r => $"Defragmented/{r.Get("MemberId")}"), csv.Output.Select(o => o.ToString()));
 
+        // Nothing piped in: nothing done (not every member).
+        Assert.Empty(session.Invoke("Get-EtcdMember | Where-Object { $false } | Invoke-EtcdDefrag -Force -Confirm:$false").ThrowOnError().Output);
+
         // One member piped in: just that one.
         var one = session.Invoke("Get-EtcdMember | Where-Object { -not $_.IsLeader } | Select-Object -First 1 | Invoke-EtcdDefrag -Force -WaitBetween 0 -Confirm:$false").ThrowOnError();
         Assert.Equal("Defragmented", Assert.Single(one.Output).Get("Action")!.ToString());
