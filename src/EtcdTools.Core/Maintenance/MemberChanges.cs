@@ -272,6 +272,7 @@ public static partial class MemberChanges
             try
             {
                 await WithReconnectGraceAsync(cluster, health, (client, ct) => client.MemberPromoteAsync(plan.Member.ID, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+                await WaitUntilListedAsVoterAsync(cluster, plan.Member.ID, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (EtcdException e) when (e.ServerError == EtcdServerError.LearnerNotReady)
@@ -284,6 +285,21 @@ public static partial class MemberChanges
                         e.EtcdMessage, e.Endpoint, e.Method, e);
                 await Task.Delay(RetryInterval * 2, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// etcd 3.4 serves the member list from each member's own copy: right after a promotion, a member
+    /// that has not applied it yet still lists a learner. Waits (briefly) until the list read next says voter.
+    /// </summary>
+    private static async Task WaitUntilListedAsVoterAsync(EtcdCluster cluster, ulong memberId, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + ReconnectGrace;
+        while (DateTime.UtcNow < deadline)
+        {
+            var list = await cluster.GetMembersAsync(cancellationToken).ConfigureAwait(false);
+            if (list.Members.FirstOrDefault(m => m.ID == memberId) is not { IsLearner: true }) return;
+            await Task.Delay(RetryInterval, cancellationToken).ConfigureAwait(false);
         }
     }
 

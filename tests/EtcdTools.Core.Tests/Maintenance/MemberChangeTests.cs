@@ -49,8 +49,8 @@ public sealed class MemberChangeTests
 
         await sandbox.StartJoiningMemberAsync(joiner.Index, addition.InitialCluster);
         await MemberChanges.PromoteAsync(cluster, await MemberChanges.PlanPromoteAsync(cluster, joiner.Name), TimeSpan.FromSeconds(30));
-        var promoted = Assert.Single(await MemberListAsync(sandbox), m => m.Id == addition.MemberId);
-        Assert.False(promoted.IsLearner);
+        // etcdctl asks one member, which lists its own copy: every member applies the promotion within moments.
+        var promoted = await EventuallyAsync(sandbox, addition.MemberId, m => !m.IsLearner);
         Assert.Equal(joiner.Name, promoted.Name);
         var again = await Assert.ThrowsAsync<EtcdException>(async () => await MemberChanges.PromoteAsync(cluster, await MemberChanges.PlanPromoteAsync(cluster, joiner.Name), TimeSpan.Zero));
         Assert.Equal(EtcdServerError.MemberNotLearner, again.ServerError);
@@ -155,6 +155,18 @@ public sealed class MemberChangeTests
         await MemberChanges.UpdateAsync(cluster, plan);
         var updated = Assert.Single(await MemberListAsync(sandbox), m => m.Name == member.Name);
         Assert.Equal([member.PeerUrl, extra], updated.PeerUrls.Order(StringComparer.Ordinal));
+    }
+
+    private static async Task<ListedMember> EventuallyAsync(EtcdSandbox sandbox, string memberId, Func<ListedMember, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var member = Assert.Single(await MemberListAsync(sandbox), m => m.Id == memberId);
+            if (condition(member)) return member;
+            Assert.True(DateTime.UtcNow < deadline, $"etcdctl still lists {memberId} as {member}");
+            await Task.Delay(100);
+        }
     }
 
     private sealed record ListedMember(string Id, string Name, bool IsLearner, IReadOnlyList<string> PeerUrls);
