@@ -21,6 +21,7 @@
     # Explicit lists, never wildcards: command discovery reads them without loading the module.
     # One name per line, sorted; the contract tests require this list to equal the cmdlet classes.
     CmdletsToExport      = @(
+        'Add-EtcdMember'
         'Clear-EtcdAlarm'
         'Compare-EtcdHash'
         'Connect-EtcdCluster'
@@ -35,11 +36,15 @@
         'Get-EtcdPodLog'
         'Get-EtcdSandbox'
         'Get-EtcdSnapshotInfo'
+        'Invoke-EtcdCompaction'
+        'Invoke-EtcdDefrag'
         'Invoke-EtcdLoadTest'
         'Measure-EtcdKeyspace'
         'Measure-EtcdPerformance'
         'Move-EtcdLeader'
         'Remove-EtcdKey'
+        'Remove-EtcdMember'
+        'Repair-EtcdQuota'
         'Restore-EtcdSnapshot'
         'Resume-EtcdSandboxMember'
         'Save-EtcdSnapshot'
@@ -54,6 +59,7 @@
         'Test-EtcdCluster'
         'Test-EtcdDisk'
         'Test-EtcdSnapshot'
+        'Update-EtcdMember'
         'Watch-EtcdKey'
         'Watch-EtcdPerformance'
     )

@@ -109,7 +109,11 @@ public sealed class EtcdClient : IDisposable
     public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await EnsureExpectedClusterAsync(null, cancellationToken).ConfigureAwait(false);
-        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        // "hasleader" (clientv3's WithRequireLeader): a member cut off from the leader for three
+        // election timeouts ends the stream instead of serving a watch that has silently gone stale.
+        var headers = new Dictionary<string, string> { ["hasleader"] = "true" };
+        foreach (var (name, value) in await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false) ?? new Dictionary<string, string>())
+            headers[name] = value;
         await using var call = _transport.DuplexStreamingCall(EtcdMethods.WatchStream, new GrpcCallOptions(Headers: headers, CancellationToken: cancellationToken));
         await call.WriteAsync(new WatchRequest { CreateRequest = request }, cancellationToken).ConfigureAwait(false);
         var created = false;

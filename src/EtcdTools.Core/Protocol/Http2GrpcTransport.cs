@@ -367,6 +367,11 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             return Error(EtcdErrorKind.Timeout, GrpcStatusCode.Unavailable,
                 $"Could not connect to {Where}{what} within the dial timeout of {Duration.Format(_dialTimeout)}: the host is unreachable or the member is hung.", e);
 
+        // A connection cut short by an endpoint that has spoken gRPC before is a member lost (killed,
+        // restarting), not a protocol mismatch nor a refused certificate: another member may take over.
+        if (_answered && LooksLikeHandshakeAbort(text))
+            return Error(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable,
+                $"The connection to {Where} was lost{what}: {Innermost(e).Message} The member may have stopped or restarted.", e);
         if (_tls is not null)
         {
             var handshakeFailed = chain.Any(x => x is AuthenticationException) || Contains(text, "SSL connection could not be established");

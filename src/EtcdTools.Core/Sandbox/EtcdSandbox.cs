@@ -148,7 +148,8 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     public Task WaitReadyAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var expected = _members.Where(m => !m.StopRequested && !m.IsSuspended).ToArray();
+        // A joining member not started yet (CreateJoiningMember) has no process to wait for.
+        var expected = _members.Where(m => m.Process is not null && !m.StopRequested && !m.IsSuspended).ToArray();
         return MemberHealthProbe.WaitHealthyAsync(expected, timeout ?? _options.ReadyTimeout, cancellationToken);
     }
 
@@ -257,6 +258,59 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         await MemberHealthProbe.WaitHealthyAsync([member], _options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Prepares one more member that is not part of the cluster yet: fresh loopback ports, an empty
+    /// directory and, with TLS, a server certificate from the sandbox's CA. Add it to the cluster
+    /// with its <see cref="EtcdSandboxMember.PeerUrl"/> (MemberAdd, Add-EtcdMember), then start it
+    /// with <see cref="StartJoiningMemberAsync"/>. It joins <see cref="Members"/> (so it can be
+    /// stopped, killed or suspended like the others, and goes when the sandbox goes) but not the
+    /// client endpoints of <see cref="ConnectionSettings"/>, since it may be removed again.
+    /// </summary>
+    /// <param name="name">Its --name; null or empty (PowerShell passes $null as ""): the sandbox's name and its index.</param>
+    public EtcdSandboxMember CreateJoiningMember(string? name = null)
+    {
+        ThrowIfDisposed();
+        var ports = LoopbackPorts.Allocate(3);
+        var scheme = Tls ? "https" : "http";
+        lock (_gate)
+        {
+            var index = _members.Length;
+            var memberName = string.IsNullOrWhiteSpace(name) ? $"{Name}-{index}" : name;
+            if (_members.Any(m => m.Name == memberName))
+                throw new ArgumentException($"The sandbox has a member named '{memberName}' already.", nameof(name));
+            var member = new EtcdSandboxMember(index, memberName,
+                clientUrl: $"{scheme}://127.0.0.1:{ports[0]}",
+                peerUrl: $"{scheme}://127.0.0.1:{ports[1]}",
+                metricsUrl: $"http://127.0.0.1:{ports[2]}",
+                directory: Path.Combine(Directory, memberName));
+            System.IO.Directory.CreateDirectory(member.Directory);
+            _certificates?.AddServerCertificate(memberName);
+            _members = [.. _members, member];
+            Members = new ReadOnlyCollection<EtcdSandboxMember>(_members);
+            return member;
+        }
+    }
+
+    /// <summary>
+    /// Starts a member made by <see cref="CreateJoiningMember"/> after it was added to the cluster:
+    /// <c>--initial-cluster-state existing</c> and <paramref name="initialCluster"/> as MemberAdd
+    /// gave it (EtcdMemberAddition.InitialCluster). Waits until it reports healthy; a learner does
+    /// once it has caught up with the leader.
+    /// </summary>
+    public async Task StartJoiningMemberAsync(int index, string initialCluster, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentException.ThrowIfNullOrWhiteSpace(initialCluster);
+        var member = GetMember(index);
+        lock (_gate)
+        {
+            if (member.IsAlive)
+                throw new InvalidOperationException($"Member {member.Name} is running already.");
+            StartProcess(member, "existing", initialCluster);
+        }
+        await MemberHealthProbe.WaitHealthyAsync([member], _options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Kills every member (SIGKILL), waits until they are reaped and deletes the directory.</summary>
     public void Dispose()
     {
@@ -337,11 +391,11 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Starts one member's etcd; the caller holds <see cref="_gate"/>.</summary>
-    private void StartProcess(EtcdSandboxMember member, string initialClusterState)
+    private void StartProcess(EtcdSandboxMember member, string initialClusterState, string? initialCluster = null)
     {
         // Checked under the gate that disposal's kill-all also takes: a process started now would be missed by it.
         ThrowIfDisposed();
-        var arguments = EtcdMemberArguments.Build(member, _members, Name, initialClusterState, _certificates?.ServerCertificate(member.Index), _options);
+        var arguments = EtcdMemberArguments.Build(member, _members, Name, initialClusterState, _certificates?.ServerCertificate(member.Index), _options, initialCluster);
         MemberProcesses.Start(member, EtcdPath, arguments, initialClusterState);
     }
 

@@ -95,6 +95,14 @@ public abstract class EtcdToolsCmdlet : PSCmdlet, IDisposable
         _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// True under -WhatIf (or $WhatIfPreference): for cmdlets that show a plan even when they would
+    /// refuse it, and emit nothing then.
+    /// </summary>
+    protected bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value)
+        ? value is SwitchParameter { IsPresent: true } or true
+        : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
+
     /// <summary>A path as the user meant it: relative to the session's current location, not the process's.</summary>
     protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
