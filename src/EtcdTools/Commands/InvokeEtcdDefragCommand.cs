@@ -124,15 +124,12 @@ public sealed class InvokeEtcdDefragCommand : EtcdCmdlet
         var activity = $"Defragmenting {plan.ToDefragment} member(s) of cluster {plan.ClusterId}";
         Run(async (output, ct) =>
         {
-            await foreach (var result in run.RunAsync(p => output.WriteProgressAsync(new ProgressRecord(1, activity, $"{p.Target}: {p.Activity}")
-                           {
-                               PercentComplete = p.Total == 0 ? 100 : Math.Min(100, 100 * p.Completed / p.Total),
-                           }), ct).ConfigureAwait(false))
+            await foreach (var result in run.RunAsync(p => output.WriteProgressAsync(MaintenanceProgressRecords.Of(activity, p)), ct).ConfigureAwait(false))
             {
                 await output.WriteVerboseAsync($"{result.Member}: {result.Action}. {result.Reason}");
                 await output.WriteObjectAsync(result);
             }
-            await output.WriteProgressAsync(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            await output.WriteProgressAsync(MaintenanceProgressRecords.Completed(activity));
             if (run.Stop is { } stop) await output.WriteErrorAsync(Record(stop, run));
         }, target);
     }

@@ -64,15 +64,12 @@ public sealed class RepairEtcdQuotaCommand : EtcdCmdlet
         var activity = $"Recovering cluster {plan.ClusterId} from NOSPACE";
         Run(async (output, ct) =>
         {
-            await foreach (var step in repair.RunAsync(p => output.WriteProgressAsync(new ProgressRecord(1, activity, $"{p.Target}: {p.Activity}")
-                           {
-                               PercentComplete = p.Total == 0 ? 100 : Math.Min(100, 100 * p.Completed / p.Total),
-                           }), ct).ConfigureAwait(false))
+            await foreach (var step in repair.RunAsync(p => output.WriteProgressAsync(MaintenanceProgressRecords.Of(activity, p)), ct).ConfigureAwait(false))
             {
                 await output.WriteVerboseAsync($"{step}. {step.Detail}");
                 await output.WriteObjectAsync(step);
             }
-            await output.WriteProgressAsync(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            await output.WriteProgressAsync(MaintenanceProgressRecords.Completed(activity));
             if (repair.Stop is not null) await output.WriteErrorAsync(Record(repair));
         }, target);
     }
