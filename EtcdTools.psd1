@@ -21,6 +21,7 @@
     # Explicit lists, never wildcards: command discovery reads them without loading the module.
     # One name per line, sorted; the contract tests require this list to equal the cmdlet classes.
     CmdletsToExport      = @(
+        'Add-EtcdMember'
         'Clear-EtcdAlarm'
         'Compare-EtcdHash'
         'Connect-EtcdCluster'
@@ -35,10 +36,19 @@
         'Get-EtcdPod'
         'Get-EtcdPodLog'
         'Get-EtcdSandbox'
+        'Get-EtcdSnapshotInfo'
+        'Invoke-EtcdCompaction'
+        'Invoke-EtcdDefrag'
+        'Invoke-EtcdLoadTest'
+        'Measure-EtcdKeyspace'
         'Measure-EtcdPerformance'
         'Move-EtcdLeader'
         'Remove-EtcdKey'
+        'Remove-EtcdMember'
+        'Repair-EtcdQuota'
+        'Restore-EtcdSnapshot'
         'Resume-EtcdSandboxMember'
+        'Save-EtcdSnapshot'
         'Set-EtcdKey'
         'Start-EtcdPortForward'
         'Start-EtcdSandbox'
@@ -48,6 +58,9 @@
         'Stop-EtcdSandboxMember'
         'Suspend-EtcdSandboxMember'
         'Test-EtcdCluster'
+        'Test-EtcdDisk'
+        'Test-EtcdSnapshot'
+        'Update-EtcdMember'
         'Watch-EtcdKey'
         'Watch-EtcdPerformance'
     )

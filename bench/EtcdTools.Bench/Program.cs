@@ -7,7 +7,7 @@ var sizeOption = new Option<int>("--size-mb") { Description = "Approximate datab
 var runsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 5 };
 var tlsOption = new Option<bool>("--tls") { Description = "Use a TLS member with client certificates." };
 
-var snapshot = new Command("snapshot", "Snapshot download: EtcdClient.SnapshotAsync vs `etcdctl snapshot save`, same member, same data.")
+var snapshot = new Command("snapshot", "Save-EtcdSnapshot vs `etcdctl snapshot save` (time incl. fsync, allocation, peak RSS), then Get-EtcdSnapshotInfo vs `etcdctl snapshot status` on the file.")
 {
     sizeOption, runsOption, tlsOption,
 };
@@ -39,5 +39,41 @@ metrics.SetAction(async (parse, cancellationToken) =>
     return await MetricsBenchmark.WatchAsync(parse.GetValue(membersOption), parse.GetValue(secondsOption), parse.GetValue(tlsOption), cancellationToken);
 });
 
-var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, metrics };
+var loadsOption = new Option<string[]>("--load") { Description = "check perf loads to compare (s, m, l, xl).", DefaultValueFactory = _ => ["s", "m"], AllowMultipleArgumentsPerToken = true };
+var roundsOption = new Option<int>("--rounds") { Description = "Rounds of both tools at every load (the order alternates).", DefaultValueFactory = _ => 1 };
+var loadtest = new Command("loadtest", "Write load: Invoke-EtcdLoadTest's engine vs `etcdctl check perf`, same 3-member cluster, both timed by proxies in front of the members.")
+{
+    loadsOption, roundsOption,
+};
+loadtest.SetAction((parse, cancellationToken) =>
+    LoadTestBenchmark.RunAsync(parse.GetValue(loadsOption)!, parse.GetValue(roundsOption), cancellationToken));
+
+var directoryOption = new Option<string?>("--dir") { Description = "Directory to test; a new one under the temporary directory by default." };
+var diskRunsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 5 };
+var disk = new Command("disk", "Disk check: Test-EtcdDisk's engine vs fio's etcd job (--rw=write --ioengine=sync --fdatasync=1 --size=22m --bs=2300), same directory.")
+{
+    directoryOption, diskRunsOption,
+};
+disk.SetAction((parse, cancellationToken) =>
+    DiskBenchmark.RunAsync(parse.GetValue(directoryOption), parse.GetValue(diskRunsOption), cancellationToken));
+
+var endpointsOption = new Option<string>("--endpoints") { Required = true };
+var engineLoadOption = new Option<string>("--load") { DefaultValueFactory = _ => "s" };
+// loadtest's child process: the engine away from the proxies' process.
+var engine = new Command("engine", "(used by loadtest) One Invoke-EtcdLoadTest engine run; prints throughput, slowest, stddev, pass.") { endpointsOption, engineLoadOption };
+engine.Hidden = true;
+engine.SetAction((parse, cancellationToken) =>
+    LoadTestBenchmark.RunEngineProcessAsync(parse.GetValue(endpointsOption)!, parse.GetValue(engineLoadOption)!, cancellationToken));
+
+
+var keyspaceKeysOption = new Option<int>("--keys") { Description = "Keys to write and measure.", DefaultValueFactory = _ => 1_000_000 };
+var keyspaceRunsOption = new Option<int>("--runs") { Description = "Measured runs per tool (after one warm-up each).", DefaultValueFactory = _ => 3 };
+var keyspace = new Command("keyspace", "Measure-EtcdKeyspace vs `etcdctl get / --prefix --keys-only | awk` counting per resource and namespace.")
+{
+    keyspaceKeysOption, valueOption, keyspaceRunsOption,
+};
+keyspace.SetAction((parse, cancellationToken) =>
+    KeyspaceBenchmark.RunAsync(parse.GetValue(keyspaceKeysOption), parse.GetValue(valueOption), parse.GetValue(keyspaceRunsOption), cancellationToken));
+
+var root = new RootCommand("EtcdTools benchmarks against real etcd.") { snapshot, keys, metrics, loadtest, disk, keyspace, engine };
 return await root.Parse(args).InvokeAsync();

@@ -1,14 +1,19 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using EtcdTools.Client;
 using EtcdTools.Sandbox;
+using EtcdTools.Snapshots;
 
 namespace EtcdTools.Bench;
 
 /// <summary>
 /// Fills one member to about the requested size, then alternates `etcdctl snapshot save` and
-/// EtcdClient.SnapshotAsync to files on the same disk, checks both files are byte-identical, and
-/// prints the times, throughput and the ratio of ours to etcdctl's.
+/// SnapshotSaver.SaveAsync (what Save-EtcdSnapshot runs: temporary file, fsync, SHA-256 check,
+/// rename, directory fsync) to files on the same disk, checks both files are byte-identical, and
+/// prints times, throughput, the ratio of ours to etcdctl's, our managed allocation and our peak
+/// RSS above the baseline. Then reads the file with `etcdctl snapshot status` and
+/// SnapshotInspector.Read (Get-EtcdSnapshotInfo), checks they agree, and prints that ratio too.
 /// </summary>
 internal static class SnapshotBenchmark
 {
@@ -19,7 +24,8 @@ internal static class SnapshotBenchmark
             Members = 1, Tls = tls, QuotaBackendBytes = 8L << 30, ReadyTimeout = TimeSpan.FromSeconds(60),
         }, cancellationToken);
         var settings = sandbox.ConnectionSettings with { CommandTimeout = TimeSpan.FromSeconds(60) };
-        using var client = new EtcdClient(settings);
+        using var cluster = new EtcdCluster(settings);
+        var client = cluster.GetClient(cluster.Endpoints[0]);
 
         var fill = Stopwatch.StartNew();
         await FillAsync(client, sizeMb, cancellationToken);
@@ -29,9 +35,11 @@ internal static class SnapshotBenchmark
         var dir = Directory.CreateTempSubdirectory("etcdtools-bench-");
         try
         {
+            var source = await SnapshotSaver.ChooseMemberAsync(cluster, null, cancellationToken);
             var ours = new List<double>();
             var theirs = new List<double>();
             long allocated = 0;
+            double peakRssMb = 0;
             string? hashOurs = null, hashTheirs = null;
             for (var run = 0; run <= runs; run++)
             {
@@ -41,40 +49,79 @@ internal static class SnapshotBenchmark
                 {
                     var file = Path.Combine(dir.FullName, $"{who}.db");
                     File.Delete(file);
-                    var clock = Stopwatch.StartNew();
                     if (who == "etcdctl")
                     {
-                        await EtcdctlSnapshotAsync(settings, file, cancellationToken);
+                        var clock = Stopwatch.StartNew();
+                        await RunEtcdctlAsync(Etcdctl(settings, "snapshot", "save", file), cancellationToken);
                         clock.Stop();
                         if (run > 0) theirs.Add(clock.Elapsed.TotalSeconds);
                         hashTheirs ??= Sha256(file);
                     }
                     else
                     {
+                        GC.Collect();
+                        var baselineRss = ResetPeakRss();
                         var before = GC.GetTotalAllocatedBytes(precise: true);
-                        await using (var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
-                            await client.SnapshotAsync(stream, cancellationToken: cancellationToken);
+                        var clock = Stopwatch.StartNew();
+                        await SnapshotSaver.SaveAsync(cluster, source, file, overwrite: false, cancellationToken: cancellationToken);
                         clock.Stop();
                         if (run > 0)
                         {
                             ours.Add(clock.Elapsed.TotalSeconds);
-                            allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                            allocated = Math.Max(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
+                            peakRssMb = Math.Max(peakRssMb, ProcStatusMb("VmHWM") - baselineRss);
                         }
                         hashOurs ??= Sha256(file);
                     }
                 }
             }
-            var size = new FileInfo(Path.Combine(dir.FullName, "ours.db")).Length;
+            var snapshotFile = Path.Combine(dir.FullName, "ours.db");
+            var size = new FileInfo(snapshotFile).Length;
             Console.WriteLine($"snapshot file {size / 1e6:F1} MB; identical bytes: {hashOurs == hashTheirs} (sha256 {hashOurs?[..16]}...)");
             Report("etcdctl snapshot save", theirs, size);
-            Report("EtcdClient.SnapshotAsync", ours, size);
-            Console.WriteLine($"ratio ours/etcdctl (median): {Median(ours) / Median(theirs):F2}; managed allocation per snapshot: {allocated / 1e6:F1} MB");
-            return hashOurs == hashTheirs ? 0 : 1;
+            Report("Save-EtcdSnapshot (SnapshotSaver)", ours, size);
+            Console.WriteLine($"save ratio ours/etcdctl (median): {Median(ours) / Median(theirs):F2}; managed allocation per snapshot {allocated / 1e6:F2} MB "
+                + $"({100.0 * allocated / size:F2}% of the snapshot); peak RSS above baseline {peakRssMb:F0} MB");
+
+            var statusOk = await CompareStatusAsync(snapshotFile, runs, cancellationToken);
+            return hashOurs == hashTheirs && statusOk ? 0 : 1;
         }
         finally
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>`etcdctl snapshot status -w json` vs SnapshotInspector.Read on one file, alternating; the numbers must agree.</summary>
+    private static async Task<bool> CompareStatusAsync(string file, int runs, CancellationToken cancellationToken)
+    {
+        var ours = new List<double>();
+        var oursVerified = new List<double>();
+        var theirs = new List<double>();
+        string? json = null;
+        EtcdSnapshotInfo? info = null;
+        for (var run = 0; run <= runs; run++)
+        {
+            var clock = Stopwatch.StartNew();
+            json = await RunEtcdctlAsync(["snapshot", "status", file, "-w", "json"], cancellationToken);
+            if (run > 0) theirs.Add(clock.Elapsed.TotalSeconds);
+            clock.Restart();
+            info = SnapshotInspector.Read(file, checkSha256: false, cancellationToken);
+            if (run > 0) ours.Add(clock.Elapsed.TotalSeconds);
+            clock.Restart();
+            SnapshotInspector.Read(file, checkSha256: true, cancellationToken);
+            if (run > 0) oursVerified.Add(clock.Elapsed.TotalSeconds);
+        }
+        var expected = System.Text.Json.JsonDocument.Parse(json!).RootElement;
+        var agree = expected.GetProperty("hash").GetUInt32() == info!.Hash && expected.GetProperty("revision").GetInt64() == info.Revision
+            && expected.GetProperty("totalKey").GetInt64() == info.TotalKeys && expected.GetProperty("totalSize").GetInt64() == info.TotalSizeBytes;
+        Console.WriteLine($"snapshot status: etcdctl {json!.Trim()}; ours hash {info.Hash} revision {info.Revision} totalKey {info.TotalKeys} totalSize {info.TotalSizeBytes}: agree {agree}");
+        Report("etcdctl snapshot status", theirs, new FileInfo(file).Length);
+        Report("Get-EtcdSnapshotInfo -SkipHashCheck", ours, new FileInfo(file).Length);
+        Report("Get-EtcdSnapshotInfo (SHA-256 too)", oursVerified, new FileInfo(file).Length);
+        Console.WriteLine($"status ratio ours/etcdctl (median), the same work (-SkipHashCheck; ours also checks both meta pages, key order and page accounting): {Median(ours) / Median(theirs):F2}; "
+            + $"with the SHA-256 comparison etcdctl does not make (the default): {Median(oursVerified) / Median(theirs):F2}");
+        return agree;
     }
 
     private static async Task FillAsync(EtcdClient client, int sizeMb, CancellationToken cancellationToken)
@@ -86,27 +133,45 @@ internal static class SnapshotBenchmark
             await client.PutAsync(new Protocol.Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8($"/bench/{i:D8}"), Value = value }, cancellationToken: ct));
     }
 
-    private static async Task EtcdctlSnapshotAsync(EtcdConnectionSettings settings, string file, CancellationToken cancellationToken)
+    private static List<string> Etcdctl(EtcdConnectionSettings settings, params string[] command)
+    {
+        var arguments = new List<string> { "--endpoints=" + settings.Endpoints[0] };
+        if (settings.CaCertificatePath is not null) arguments.Add("--cacert=" + settings.CaCertificatePath);
+        if (settings.CertificatePath is not null) arguments.Add("--cert=" + settings.CertificatePath);
+        if (settings.KeyPath is not null) arguments.Add("--key=" + settings.KeyPath);
+        arguments.AddRange(command);
+        return arguments;
+    }
+
+    private static async Task<string> RunEtcdctlAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo("etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("--endpoints=" + settings.Endpoints[0]);
-        if (settings.CaCertificatePath is not null) start.ArgumentList.Add("--cacert=" + settings.CaCertificatePath);
-        if (settings.CertificatePath is not null) start.ArgumentList.Add("--cert=" + settings.CertificatePath);
-        if (settings.KeyPath is not null) start.ArgumentList.Add("--key=" + settings.KeyPath);
-        start.ArgumentList.Add("snapshot");
-        start.ArgumentList.Add("save");
-        start.ArgumentList.Add(file);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ETCDCTL_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stdout = await process.StandardOutput.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0) throw new InvalidOperationException($"etcdctl snapshot save failed: {await stderr}");
+        if (process.ExitCode != 0) throw new InvalidOperationException($"etcdctl {string.Join(' ', start.ArgumentList)} failed: {await stderr}");
+        return stdout;
+    }
+
+    /// <summary>Resets this process's peak RSS (VmHWM) to its current RSS and returns that, in MB.</summary>
+    private static double ResetPeakRss()
+    {
+        File.WriteAllText("/proc/self/clear_refs", "5");
+        return ProcStatusMb("VmRSS");
+    }
+
+    private static double ProcStatusMb(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
     private static void Report(string what, List<double> seconds, long bytes) =>
-        Console.WriteLine($"{what,-26} median {Median(seconds):F3} s  min {seconds.Min():F3} s  max {seconds.Max():F3} s  ({bytes / 1e6 / Median(seconds):F0} MB/s, {seconds.Count} runs)");
+        Console.WriteLine($"{what,-34} median {Median(seconds):F3} s  min {seconds.Min():F3} s  max {seconds.Max():F3} s  ({bytes / 1e6 / Median(seconds):F0} MB/s, {seconds.Count} runs)");
 
     private static double Median(List<double> values)
     {

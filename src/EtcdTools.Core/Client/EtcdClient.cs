@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using EtcdTools.Protocol;
 using EtcdTools.Protocol.Authpb;
 using EtcdTools.Protocol.Etcdserverpb;
@@ -50,6 +49,40 @@ public sealed class EtcdClient : IDisposable
     public Task<RangeResponse> GetAsync(string key, bool serializable = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable }, timeout, cancellationToken);
 
+    /// <summary>
+    /// A Range whose response is handed to <paramref name="read"/> as raw RangeResponse bytes (in a
+    /// pooled buffer, valid during the call) after the cluster ID in its header was checked: a large
+    /// page of keys read in place, without a KeyValue object per key. A throw from
+    /// <paramref name="read"/> is not retried.
+    /// </summary>
+    internal async Task<T> RangeRawAsync<T>(RangeRequest request, Func<ReadOnlyMemory<byte>, T> read, int bufferSize, TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        await EnsureExpectedClusterAsync(timeout, cancellationToken).ConfigureAwait(false);
+        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        T Checked(ReadOnlyMemory<byte> message)
+        {
+            var at = 0;
+            var bytes = message.Span;
+            while (at < bytes.Length && ProtoWire.TryReadField(bytes, ref at, out var field, out var wireType, out _, out var start, out var length))
+            {
+                if (field != 1 || wireType != ProtoWire.LengthDelimitedType) continue;
+                CheckClusterId(ResponseHeader.Parser.ParseFrom(bytes.Slice(start, length)), EtcdMethods.Range.DisplayName);
+                break;
+            }
+            return read(message);
+        }
+        try
+        {
+            return await _transport.UnaryRawCallAsync(EtcdMethods.Range, request, Options(timeout, headers, cancellationToken), bufferSize, Checked).ConfigureAwait(false);
+        }
+        catch (EtcdException e) when (headers is not null && IsStaleToken(e))
+        {
+            headers = await GetAuthHeadersAsync(cancellationToken, renew: true).ConfigureAwait(false);
+            return await _transport.UnaryRawCallAsync(EtcdMethods.Range, request, Options(timeout, headers, cancellationToken), bufferSize, Checked).ConfigureAwait(false);
+        }
+    }
+
     public Task<PutResponse> PutAsync(PutRequest request, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.Put, request, timeout, cancellationToken);
 
@@ -76,7 +109,11 @@ public sealed class EtcdClient : IDisposable
     public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await EnsureExpectedClusterAsync(null, cancellationToken).ConfigureAwait(false);
-        var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
+        // "hasleader" (clientv3's WithRequireLeader): a member cut off from the leader for three
+        // election timeouts ends the stream instead of serving a watch that has silently gone stale.
+        var headers = new Dictionary<string, string> { ["hasleader"] = "true" };
+        foreach (var (name, value) in await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false) ?? new Dictionary<string, string>())
+            headers[name] = value;
         await using var call = _transport.DuplexStreamingCall(EtcdMethods.WatchStream, new GrpcCallOptions(Headers: headers, CancellationToken: cancellationToken));
         await call.WriteAsync(new WatchRequest { CreateRequest = request }, cancellationToken).ConfigureAwait(false);
         var created = false;
@@ -156,58 +193,80 @@ public sealed class EtcdClient : IDisposable
     /// etcdctl snapshot save writes (the backend followed by its SHA-256), and checks that hash.
     /// No overall deadline: <paramref name="idleTimeout"/> (default CommandTimeout) bounds each wait for data.
     /// </summary>
-    public async Task<SnapshotResult> SnapshotAsync(Stream destination, IProgress<SnapshotProgress>? progress = null,
+    public Task<SnapshotResult> SnapshotAsync(Stream destination, IProgress<SnapshotProgress>? progress = null,
         TimeSpan? idleTimeout = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(destination);
+        return SnapshotAsync(async (blob, _, ct) => await destination.WriteAsync(blob, ct).ConfigureAwait(false), progress, idleTimeout,
+            async ct => await destination.FlushAsync(ct).ConfigureAwait(false), cancellationToken);
+    }
+
+    /// <summary>How much of the snapshot stream one read takes in: many 32 KiB blobs per read.</summary>
+    private const int SnapshotReadBufferSize = 1 << 20;
+
+    /// <summary>
+    /// The snapshot stream handed to <paramref name="write"/> blob by blob (with the offset each
+    /// starts at), straight from the frames read into a pooled buffer: no message object or copy per
+    /// blob, so memory stays flat whatever the size. The blob is valid only during the call.
+    /// <paramref name="completed"/> runs after the last blob and before the hash is checked.
+    /// </summary>
+    internal async Task<SnapshotResult> SnapshotAsync(Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, IProgress<SnapshotProgress>? progress,
+        TimeSpan? idleTimeout, Func<CancellationToken, ValueTask>? completed, CancellationToken cancellationToken)
+    {
+        const string method = "Maintenance.Snapshot";
         await EnsureExpectedClusterAsync(null, cancellationToken).ConfigureAwait(false);
         var headers = await GetAuthHeadersAsync(cancellationToken).ConfigureAwait(false);
         var options = new GrpcCallOptions(IdleTimeout: idleTimeout ?? Settings.CommandTimeout, Headers: headers, CancellationToken: cancellationToken);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        // The last 32 bytes are the SHA-256 of the rest; hold them back until the stream ends.
-        var tail = new byte[32];
-        var tailLength = 0;
+        using var sha = new TrailingSha256();
         long total = 0;
         ResponseHeader? header = null;
         var started = System.Diagnostics.Stopwatch.StartNew();
-        await foreach (var response in _transport.ServerStreamingCallAsync(EtcdMethods.Snapshot, new SnapshotRequest(), options).ConfigureAwait(false))
+        await foreach (var message in _transport.ServerStreamingRawCallAsync(EtcdMethods.Snapshot, new SnapshotRequest(), options, SnapshotReadBufferSize)
+            .WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            header ??= response.Header;
-            var blob = response.Blob.Memory;
+            var (blob, remaining, headerBytes) = ReadSnapshotResponse(message);
+            if (header is null && headerBytes.Length > 0)
+            {
+                header = ResponseHeader.Parser.ParseFrom(headerBytes.Span);
+                CheckClusterId(header, method);
+            }
             if (blob.Length > 0)
             {
-                await destination.WriteAsync(blob, cancellationToken).ConfigureAwait(false);
-                // Hash everything except the newest 32 bytes seen so far.
-                var combinedLength = tailLength + blob.Length;
-                var hashUpTo = combinedLength - 32;
-                if (hashUpTo > 0)
-                {
-                    var fromTail = Math.Min(hashUpTo, tailLength);
-                    sha.AppendData(tail, 0, fromTail);
-                    var fromBlob = hashUpTo - fromTail;
-                    sha.AppendData(blob.Span[..fromBlob]);
-                    var keep = new byte[32];
-                    var keptFromTail = tailLength - fromTail;
-                    Array.Copy(tail, fromTail, keep, 0, keptFromTail);
-                    blob.Span[fromBlob..].CopyTo(keep.AsSpan(keptFromTail));
-                    tail = keep;
-                    tailLength = 32;
-                }
-                else
-                {
-                    blob.Span.CopyTo(tail.AsSpan(tailLength));
-                    tailLength = combinedLength;
-                }
+                await write(blob, total, cancellationToken).ConfigureAwait(false);
+                sha.Append(blob.Span);
                 total += blob.Length;
             }
-            progress?.Report(new SnapshotProgress(total, (long)response.RemainingBytes, started.Elapsed));
+            progress?.Report(new SnapshotProgress(total, remaining, started.Elapsed));
         }
-        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
-        var expected = sha.GetHashAndReset();
-        if (tailLength < 32 || !tail.AsSpan().SequenceEqual(expected))
+        if (completed is not null) await completed(cancellationToken).ConfigureAwait(false);
+        if (!sha.TryVerify(out var digest))
             throw new EtcdException(EtcdErrorKind.DataLoss, GrpcStatusCode.DataLoss,
-                $"The snapshot from {Endpoint} failed its integrity check: the SHA-256 etcd appended does not match the {total - tailLength} bytes received.",
-                endpoint: Endpoint, method: "Maintenance.Snapshot");
-        return new SnapshotResult(total, Convert.ToHexStringLower(expected), header?.Revision ?? 0, header?.MemberId ?? 0, started.Elapsed);
+                $"The snapshot from {Endpoint} failed its integrity check: the SHA-256 etcd appended does not match the {Math.Max(0, total - TrailingSha256.Size)} bytes received.",
+                endpoint: Endpoint, method: method);
+        return new SnapshotResult(total, Convert.ToHexStringLower(digest), header?.Revision ?? 0, header?.MemberId ?? 0, started.Elapsed);
+    }
+
+    /// <summary>A SnapshotResponse's blob (field 3), remaining_bytes (2) and header (1), read in place.</summary>
+    private (ReadOnlyMemory<byte> Blob, long Remaining, ReadOnlyMemory<byte> Header) ReadSnapshotResponse(ReadOnlyMemory<byte> message)
+    {
+        var bytes = message.Span;
+        ReadOnlyMemory<byte> blob = default, header = default;
+        long remaining = 0;
+        var at = 0;
+        while (at < bytes.Length)
+        {
+            if (!ProtoWire.TryReadField(bytes, ref at, out var field, out var wireType, out var number, out var start, out var length))
+                throw new EtcdException(EtcdErrorKind.Protocol, GrpcStatusCode.Internal,
+                    $"Bad gRPC data from {Endpoint.GetLeftPart(UriPartial.Authority)} (Maintenance.Snapshot): a SnapshotResponse of {bytes.Length} bytes is malformed.",
+                    endpoint: Endpoint, method: "Maintenance.Snapshot");
+            switch (field, wireType)
+            {
+                case (1, ProtoWire.LengthDelimitedType): header = message.Slice(start, length); break;
+                case (2, ProtoWire.VarintType): remaining = (long)number; break;
+                case (3, ProtoWire.LengthDelimitedType): blob = message.Slice(start, length); break;
+            }
+        }
+        return (blob, remaining, header);
     }
 
     // ---- Auth ----
@@ -324,5 +383,5 @@ public sealed class EtcdClient : IDisposable
 /// <summary>How far a snapshot download is.</summary>
 public readonly record struct SnapshotProgress(long BytesReceived, long BytesRemaining, TimeSpan Elapsed);
 
-/// <summary>A finished snapshot: size, its verified SHA-256, and the revision and member it came from.</summary>
+/// <summary>A finished snapshot: size, its verified SHA-256, and the revision and member it came from (0 when etcd's responses carry no header, as 3.4's do).</summary>
 public sealed record SnapshotResult(long Bytes, string Sha256, long Revision, ulong MemberId, TimeSpan Elapsed);

@@ -27,8 +27,12 @@ public sealed record GrpcTransportOptions
     public string? ServerName { get; init; }
     public bool SkipCertificateCheck { get; init; }
 
-    /// <summary>16 MiB: measured ~30% faster snapshot streaming than HTTP/2's 64 KiB default.</summary>
-    public int InitialStreamWindowSize { get; init; } = 16 * 1024 * 1024;
+    /// <summary>
+    /// 1 MiB: snapshot streaming as fast as with 16 MiB (both ~30% faster than HTTP/2's 64 KiB
+    /// default), without the churn of 16 KiB receive blocks that a 16 MiB window lets pile up when the
+    /// reader falls behind (4 MB of allocation per 220 MB snapshot instead of 30-130 MB on a loaded machine).
+    /// </summary>
+    public int InitialStreamWindowSize { get; init; } = 1024 * 1024;
 
     /// <summary>Pings on busy connections find a dead peer under a long watch; etcd permits one every 5 s.</summary>
     public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(30);
@@ -87,8 +91,9 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             using var httpRequest = CreateRequest(method.Path, new ByteArrayContent(GrpcFraming.Frame(request)), options);
             using var response = await _http.SendAsync(httpRequest, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
             CheckResponseHeaders(response, method.DisplayName);
+            call.ResponseStarted = true;
             await using var body = await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false);
-            var reader = new GrpcFrameReader(body);
+            using var reader = new GrpcFrameReader(body);
             TResponse? result = default;
             while (await ReadAsync(reader, method.ResponseParser, call).ConfigureAwait(false) is { } message)
                 result ??= message;
@@ -102,17 +107,74 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         }
     }
 
+    public async Task<TResult> UnaryRawCallAsync<TRequest, TResponse, TResult>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options,
+        int bufferSize, Func<ReadOnlyMemory<byte>, TResult> read)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        using var call = new CallScope(options, default);
+        ReadOnlyMemory<byte> message;
+        GrpcFrameReader reader;
+        HttpResponseMessage response;
+        try
+        {
+            using var httpRequest = CreateRequest(method.Path, new ByteArrayContent(GrpcFraming.Frame(request)), options);
+            response = await _http.SendAsync(httpRequest, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not EtcdException)
+        {
+            throw Translate(e, method.DisplayName, call);
+        }
+        using (response)
+        {
+            try
+            {
+                CheckResponseHeaders(response, method.DisplayName);
+                call.ResponseStarted = true;
+                reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false), bufferSize);
+            }
+            catch (Exception e) when (e is not EtcdException)
+            {
+                throw Translate(e, method.DisplayName, call);
+            }
+            using (reader)
+            {
+                try
+                {
+                    message = await reader.ReadRawAsync(call.Token).ConfigureAwait(false) ?? throw new EtcdException(EtcdErrorKind.Protocol, GrpcStatusCode.Internal,
+                        $"etcd at {Where} ended {method.DisplayName} without a message.", endpoint: Endpoint, method: method.DisplayName);
+                    await reader.ExpectEndAsync(call.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not EtcdException)
+                {
+                    throw Translate(e, method.DisplayName, call);
+                }
+                CheckTrailers(response, method.DisplayName);
+                // Only a call that succeeded is read: a failure after reading could not be retried without reading twice.
+                return read(message);
+            }
+        }
+    }
+
     public IAsyncEnumerable<TResponse> ServerStreamingCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse> =>
-        StreamAsync(method, request, options);
+        StreamAsync(method, request, options, GrpcFrameReader.DefaultBufferSize, async (reader, token) =>
+            await reader.ReadMessageAsync(method.ResponseParser, token).ConfigureAwait(false) is { } message ? (true, message) : (false, null!));
 
-    private async IAsyncEnumerable<TResponse> StreamAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options,
+    public IAsyncEnumerable<ReadOnlyMemory<byte>> ServerStreamingRawCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request,
+        GrpcCallOptions options, int bufferSize)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse> =>
+        StreamAsync(method, request, options, bufferSize, static async (reader, token) =>
+            await reader.ReadRawAsync(token).ConfigureAwait(false) is { } message ? (true, message) : (false, default));
+
+    /// <summary>A server stream: each item is what <paramref name="read"/> takes from the frame reader, until it finds none.</summary>
+    private async IAsyncEnumerable<TItem> StreamAsync<TRequest, TResponse, TItem>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options,
+        int bufferSize, Func<GrpcFrameReader, CancellationToken, ValueTask<(bool Found, TItem Item)>> read,
         [EnumeratorCancellation] CancellationToken enumeratorToken = default)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
     {
         using var call = new CallScope(options, enumeratorToken);
         HttpResponseMessage response;
-        GrpcFrameReader reader;
         try
         {
             call.StartIdleWait();
@@ -126,17 +188,26 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         }
         using (response)
         {
+            GrpcFrameReader reader;
             try
             {
                 CheckResponseHeaders(response, method.DisplayName);
-                reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false));
+                call.ResponseStarted = true;
+                reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false), bufferSize);
             }
             catch (Exception e) when (e is not EtcdException)
             {
                 throw Translate(e, method.DisplayName, call);
             }
-            while (await ReadAsync(reader, method.ResponseParser, call).ConfigureAwait(false) is { } message)
-                yield return message;
+            using (reader)
+            {
+                while (true)
+                {
+                    var (found, item) = await ReadAsync(reader, read, call).ConfigureAwait(false);
+                    if (!found) break;
+                    yield return item;
+                }
+            }
             CheckTrailers(response, method.DisplayName);
         }
     }
@@ -154,6 +225,22 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             var message = await reader.ReadMessageAsync(parser, call.Token).ConfigureAwait(false);
             call.EndIdleWait();
             return message;
+        }
+        catch (Exception e) when (e is not EtcdException)
+        {
+            throw Translate(e, null, call);
+        }
+    }
+
+    /// <inheritdoc cref="ReadAsync{T}(GrpcFrameReader, MessageParser{T}, CallScope)"/>
+    private async ValueTask<TItem> ReadAsync<TItem>(GrpcFrameReader reader, Func<GrpcFrameReader, CancellationToken, ValueTask<TItem>> read, CallScope call)
+    {
+        try
+        {
+            call.StartIdleWait();
+            var item = await read(reader, call.Token).ConfigureAwait(false);
+            call.EndIdleWait();
+            return item;
         }
         catch (Exception e) when (e is not EtcdException)
         {
@@ -249,6 +336,11 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             return Error(route.Kind, route.Kind == EtcdErrorKind.Timeout ? GrpcStatusCode.DeadlineExceeded : GrpcStatusCode.Unavailable,
                 $"{route.Message}{what}", e);
 
+        // Once the response has begun, a broken connection is the member (or the network) going away, not a protocol mismatch.
+        if (call.ResponseStarted && e is not GrpcFramingException && chain.Any(x => x is IOException or HttpRequestException))
+            return Error(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable,
+                $"The connection to {Where} was lost in the middle of the response{what}: the member stopped or the network failed ({Innermost(e).Message})", e);
+
         // A reset in the middle of a TLS handshake says more about TLS than about the network: classified below.
         // So does a reset while HTTP/2 is being set up: typically plain http:// to a TLS port.
         // With TLS 1.3 a server that refuses the client certificate does so after the client's side of the
@@ -275,6 +367,11 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             return Error(EtcdErrorKind.Timeout, GrpcStatusCode.Unavailable,
                 $"Could not connect to {Where}{what} within the dial timeout of {Duration.Format(_dialTimeout)}: the host is unreachable or the member is hung.", e);
 
+        // A connection cut short by an endpoint that has spoken gRPC before is a member lost (killed,
+        // restarting), not a protocol mismatch nor a refused certificate: another member may take over.
+        if (_answered && LooksLikeHandshakeAbort(text))
+            return Error(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable,
+                $"The connection to {Where} was lost{what}: {Innermost(e).Message} The member may have stopped or restarted.", e);
         if (_tls is not null)
         {
             var handshakeFailed = chain.Any(x => x is AuthenticationException) || Contains(text, "SSL connection could not be established");
@@ -359,6 +456,9 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         public bool DeadlineExpired => _deadline.IsCancellationRequested;
         public bool IdleExpired => _idle.IsCancellationRequested;
 
+        /// <summary>Set once the response headers came: what fails after that fails mid-response.</summary>
+        public bool ResponseStarted { get; set; }
+
         public void StartIdleWait()
         {
             if (IdleTimeout is { } idle && !_idle.IsCancellationRequested) _idle.CancelAfter(idle);
@@ -421,14 +521,18 @@ public sealed class Http2GrpcTransport : IGrpcTransport
             {
                 response = await _response.ConfigureAwait(false);
                 _transport.CheckResponseHeaders(response, _method.DisplayName);
+                _call.ResponseStarted = true;
                 reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(_call.Token).ConfigureAwait(false));
             }
             catch (Exception e) when (e is not EtcdException)
             {
                 throw _transport.Translate(e, _method.DisplayName, _call);
             }
-            while (await _transport.ReadAsync(reader, _method.ResponseParser, _call).ConfigureAwait(false) is { } message)
-                yield return message;
+            using (reader)
+            {
+                while (await _transport.ReadAsync(reader, _method.ResponseParser, _call).ConfigureAwait(false) is { } message)
+                    yield return message;
+            }
             _transport.CheckTrailers(response, _method.DisplayName);
         }
 

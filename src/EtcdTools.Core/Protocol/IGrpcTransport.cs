@@ -37,7 +37,25 @@ public interface IGrpcTransport : IDisposable
     Task<TResponse> UnaryCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
 
+    /// <summary>
+    /// A unary call whose response is handed to <paramref name="read"/> as protobuf bytes in a pooled
+    /// buffer (of at least <paramref name="bufferSize"/> bytes), once the call has succeeded: large
+    /// responses (a page of keys) read in place, without a message object per record.
+    /// </summary>
+    Task<TResult> UnaryRawCallAsync<TRequest, TResponse, TResult>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options,
+        int bufferSize, Func<ReadOnlyMemory<byte>, TResult> read)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
+
     IAsyncEnumerable<TResponse> ServerStreamingCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
+
+    /// <summary>
+    /// A server stream read as each message's protobuf bytes, for bulk transfers (a snapshot) that
+    /// should cost no message object or copy per frame. Each item lives in a pooled buffer of at
+    /// least <paramref name="bufferSize"/> bytes and is valid only until the next item is asked for.
+    /// </summary>
+    IAsyncEnumerable<ReadOnlyMemory<byte>> ServerStreamingRawCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request,
+        GrpcCallOptions options, int bufferSize)
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>;
 
     IDuplexStreamingCall<TRequest, TResponse> DuplexStreamingCall<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, GrpcCallOptions options)

@@ -9,8 +9,9 @@ internal static class EtcdMemberArguments
     /// <param name="initialClusterState">"new" at the first start, "existing" at a restart on the same data directory.</param>
     /// <param name="serverCertificate">The member's certificate for both its ports; null without TLS.</param>
     /// <param name="options">Quota, raft timing and extra flags, the same for every member.</param>
+    /// <param name="initialCluster">The <c>--initial-cluster</c> of a member joining a running cluster (as MemberAdd gives it); null: every member of <paramref name="cluster"/>.</param>
     public static List<string> Build(EtcdSandboxMember member, IReadOnlyList<EtcdSandboxMember> cluster, string clusterToken,
-        string initialClusterState, IssuedCertificate? serverCertificate, EtcdSandboxOptions options)
+        string initialClusterState, IssuedCertificate? serverCertificate, EtcdSandboxOptions options, string? initialCluster = null)
     {
         var arguments = new List<string>
         {
@@ -20,7 +21,7 @@ internal static class EtcdMemberArguments
             $"--advertise-client-urls={options.AdvertisedClientUrls?[member.Index] ?? member.ClientUrl}",
             $"--listen-peer-urls={member.PeerUrl}",
             $"--initial-advertise-peer-urls={member.PeerUrl}",
-            $"--initial-cluster={string.Join(',', cluster.Select(m => $"{m.Name}={m.PeerUrl}"))}",
+            $"--initial-cluster={initialCluster ?? string.Join(',', cluster.Select(m => $"{m.Name}={m.PeerUrl}"))}",
             $"--initial-cluster-token={clusterToken}",
             $"--initial-cluster-state={initialClusterState}",
             $"--listen-metrics-urls={member.MetricsUrl}",

@@ -2,6 +2,7 @@ using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using EtcdTools.Client;
+using EtcdTools.Snapshots;
 
 namespace EtcdTools.Sandbox;
 
@@ -52,6 +53,9 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
 
     /// <summary>Every member's client URL, in member order (a method: the sandbox's properties stay flat for Export-Csv).</summary>
     public IReadOnlyList<string> GetClientEndpoints() => _clientEndpoints;
+
+    /// <summary>For a sandbox restored from a snapshot: what it serves compared with what the snapshot holds; null otherwise.</summary>
+    public EtcdRestoreVerification? RestoreVerification { get; private set; }
 
     /// <summary>The cluster's ID in hex, read once the members are up (binds to -ClusterId of the module's cmdlets).</summary>
     public string ClusterId { get; private set; } = "";
@@ -109,6 +113,9 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
             throw new PlatformNotSupportedException("An etcd sandbox needs Linux: it starts members with setsid and controls them with POSIX signals.");
         var etcdPath = EtcdBinary.Locate(options.EtcdPath);
         var name = options.Name ?? "etcd-sandbox-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        // A snapshot that fails a check, or no restore tool, is refused before anything starts.
+        var snapshot = options.FromSnapshot is { } file ? SnapshotInspector.Read(Path.GetFullPath(file), checkSha256: true, cancellationToken) : null;
+        var restoreTool = snapshot is null ? null : SnapshotRestorer.LocateTool(options.RestoreToolPath);
 
         var sandbox = new EtcdSandbox(options, name, SandboxDirectory.Create(options.BaseDirectory, name), etcdPath);
         LiveSandboxes.Add(sandbox); // before the first process starts, so none can outlive this process
@@ -116,12 +123,14 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         {
             if (options.Tls)
                 sandbox._certificates = SandboxCertificates.Create(name, sandbox.Directory, sandbox._memberNames, options.AdvertisedClientUrls);
-            await sandbox.LaunchAsync(cancellationToken).ConfigureAwait(false);
+            await sandbox.LaunchAsync(snapshot, restoreTool, cancellationToken).ConfigureAwait(false);
             // Healthy members answer at once; the ready timeout only allows for a loaded machine.
             using (var cluster = new EtcdCluster(sandbox.ConnectionSettings with { DialTimeout = options.ReadyTimeout, CommandTimeout = options.ReadyTimeout }))
             {
                 var members = await cluster.GetMembersAsync(cancellationToken).ConfigureAwait(false);
                 sandbox.ClusterId = MemberId.Format(members.Header.ClusterId);
+                if (snapshot is not null)
+                    sandbox.RestoreVerification = await EtcdRestoreVerification.VerifyAsync(cluster, snapshot, cancellationToken).ConfigureAwait(false);
             }
             return sandbox;
         }
@@ -139,7 +148,8 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     public Task WaitReadyAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var expected = _members.Where(m => !m.StopRequested && !m.IsSuspended).ToArray();
+        // A joining member not started yet (CreateJoiningMember) has no process to wait for.
+        var expected = _members.Where(m => m.Process is not null && !m.StopRequested && !m.IsSuspended).ToArray();
         return MemberHealthProbe.WaitHealthyAsync(expected, timeout ?? _options.ReadyTimeout, cancellationToken);
     }
 
@@ -248,6 +258,59 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
         await MemberHealthProbe.WaitHealthyAsync([member], _options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Prepares one more member that is not part of the cluster yet: fresh loopback ports, an empty
+    /// directory and, with TLS, a server certificate from the sandbox's CA. Add it to the cluster
+    /// with its <see cref="EtcdSandboxMember.PeerUrl"/> (MemberAdd, Add-EtcdMember), then start it
+    /// with <see cref="StartJoiningMemberAsync"/>. It joins <see cref="Members"/> (so it can be
+    /// stopped, killed or suspended like the others, and goes when the sandbox goes) but not the
+    /// client endpoints of <see cref="ConnectionSettings"/>, since it may be removed again.
+    /// </summary>
+    /// <param name="name">Its --name; null or empty (PowerShell passes $null as ""): the sandbox's name and its index.</param>
+    public EtcdSandboxMember CreateJoiningMember(string? name = null)
+    {
+        ThrowIfDisposed();
+        var ports = LoopbackPorts.Allocate(3);
+        var scheme = Tls ? "https" : "http";
+        lock (_gate)
+        {
+            var index = _members.Length;
+            var memberName = string.IsNullOrWhiteSpace(name) ? $"{Name}-{index}" : name;
+            if (_members.Any(m => m.Name == memberName))
+                throw new ArgumentException($"The sandbox has a member named '{memberName}' already.", nameof(name));
+            var member = new EtcdSandboxMember(index, memberName,
+                clientUrl: $"{scheme}://127.0.0.1:{ports[0]}",
+                peerUrl: $"{scheme}://127.0.0.1:{ports[1]}",
+                metricsUrl: $"http://127.0.0.1:{ports[2]}",
+                directory: Path.Combine(Directory, memberName));
+            System.IO.Directory.CreateDirectory(member.Directory);
+            _certificates?.AddServerCertificate(memberName);
+            _members = [.. _members, member];
+            Members = new ReadOnlyCollection<EtcdSandboxMember>(_members);
+            return member;
+        }
+    }
+
+    /// <summary>
+    /// Starts a member made by <see cref="CreateJoiningMember"/> after it was added to the cluster:
+    /// <c>--initial-cluster-state existing</c> and <paramref name="initialCluster"/> as MemberAdd
+    /// gave it (EtcdMemberAddition.InitialCluster). Waits until it reports healthy; a learner does
+    /// once it has caught up with the leader.
+    /// </summary>
+    public async Task StartJoiningMemberAsync(int index, string initialCluster, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentException.ThrowIfNullOrWhiteSpace(initialCluster);
+        var member = GetMember(index);
+        lock (_gate)
+        {
+            if (member.IsAlive)
+                throw new InvalidOperationException($"Member {member.Name} is running already.");
+            StartProcess(member, "existing", initialCluster);
+        }
+        await MemberHealthProbe.WaitHealthyAsync([member], _options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Kills every member (SIGKILL), waits until they are reaped and deletes the directory.</summary>
     public void Dispose()
     {
@@ -270,11 +333,12 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     public override string ToString() =>
         $"{Name}: {_members.Length} member(s){(Tls ? " with TLS" : "")}, {string.Join(", ", _clientEndpoints)}";
 
-    private async Task LaunchAsync(CancellationToken cancellationToken)
+    private async Task LaunchAsync(EtcdSnapshotInfo? snapshot, SnapshotRestoreTool? restoreTool, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             CreateMembers();
+            if (snapshot is not null) await RestoreAsync(snapshot, restoreTool!, cancellationToken).ConfigureAwait(false);
             try
             {
                 lock (_gate)
@@ -293,6 +357,15 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
                     System.IO.Directory.Delete(member.Directory, recursive: true);
             }
         }
+    }
+
+    /// <summary>Every member's data directory made from the snapshot by the official tool, for the members' URLs and this sandbox's name as token.</summary>
+    private async Task RestoreAsync(EtcdSnapshotInfo snapshot, SnapshotRestoreTool tool, CancellationToken cancellationToken)
+    {
+        var members = _members.Select(m => new SnapshotRestoreMember(m.Name, [m.PeerUrl], m.DataDirectory)).ToList();
+        var initialCluster = SnapshotRestorer.InitialCluster(members);
+        foreach (var member in members)
+            await SnapshotRestorer.RestoreAsync(tool, snapshot.Path, snapshot, member, initialCluster, Name, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>New members on fresh loopback ports (client, peer, metrics each), each with an empty directory.</summary>
@@ -318,11 +391,11 @@ public sealed class EtcdSandbox : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Starts one member's etcd; the caller holds <see cref="_gate"/>.</summary>
-    private void StartProcess(EtcdSandboxMember member, string initialClusterState)
+    private void StartProcess(EtcdSandboxMember member, string initialClusterState, string? initialCluster = null)
     {
         // Checked under the gate that disposal's kill-all also takes: a process started now would be missed by it.
         ThrowIfDisposed();
-        var arguments = EtcdMemberArguments.Build(member, _members, Name, initialClusterState, _certificates?.ServerCertificate(member.Index), _options);
+        var arguments = EtcdMemberArguments.Build(member, _members, Name, initialClusterState, _certificates?.ServerCertificate(member.Index), _options, initialCluster);
         MemberProcesses.Start(member, EtcdPath, arguments, initialClusterState);
     }
 

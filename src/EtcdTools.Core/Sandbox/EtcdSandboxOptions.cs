@@ -77,6 +77,17 @@ public sealed partial class EtcdSandboxOptions
     /// </summary>
     public IReadOnlyList<string>? AdvertisedClientUrls { get; init; }
 
+    /// <summary>
+    /// A snapshot (or a member's db file) every member is restored from before it starts, with the
+    /// official restore tool (see <see cref="Snapshots.SnapshotRestorer"/>): the sandbox then proves
+    /// the backup restorable and compares what it serves with what the file says
+    /// (<see cref="EtcdSandbox.RestoreVerification"/>).
+    /// </summary>
+    public string? FromSnapshot { get; init; }
+
+    /// <summary>With <see cref="FromSnapshot"/>: etcdutl or etcdctl to restore with; null looks on PATH.</summary>
+    public string? RestoreToolPath { get; init; }
+
     /// <summary>More etcd flags appended to every member's command line (e.g. "--auto-compaction-retention=1").</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 

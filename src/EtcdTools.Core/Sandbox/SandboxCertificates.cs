@@ -6,9 +6,9 @@ namespace EtcdTools.Sandbox;
 /// </summary>
 internal sealed class SandboxCertificates : IDisposable
 {
-    private readonly IssuedCertificate[] _serverCertificates;
+    private readonly List<IssuedCertificate> _serverCertificates;
 
-    private SandboxCertificates(CertificateAuthority authority, IssuedCertificate[] serverCertificates, IssuedCertificate client)
+    private SandboxCertificates(CertificateAuthority authority, List<IssuedCertificate> serverCertificates, IssuedCertificate client)
     {
         Authority = authority;
         _serverCertificates = serverCertificates;
@@ -33,7 +33,7 @@ internal sealed class SandboxCertificates : IDisposable
                 ? System.Net.IPAddress.TryParse(new Uri(url).IdnHost, out var ip)
                     ? authority.IssueServerCertificate(n, ipAddresses: [ip])
                     : authority.IssueServerCertificate(n, dnsNames: [new Uri(url).IdnHost])
-                : authority.IssueServerCertificate(n)).ToArray();
+                : authority.IssueServerCertificate(n)).ToList();
             var client = authority.IssueClientCertificate(EtcdSandbox.ClientCommonName, fileName: "client");
             return new SandboxCertificates(authority, servers, client);
         }
@@ -46,6 +46,9 @@ internal sealed class SandboxCertificates : IDisposable
 
     /// <summary>The server certificate of the member at <paramref name="memberIndex"/>.</summary>
     public IssuedCertificate ServerCertificate(int memberIndex) => _serverCertificates[memberIndex];
+
+    /// <summary>Issues the server certificate of one more member, which gets the next index.</summary>
+    public void AddServerCertificate(string memberName) => _serverCertificates.Add(Authority.IssueServerCertificate(memberName));
 
     public void Dispose() => Authority.Dispose();
 }

@@ -9,6 +9,8 @@ namespace EtcdTools.Commands;
 /// Starts a throwaway local etcd cluster (real etcd processes on free loopback ports, data in a
 /// temporary directory) for trying the module and for acceptance tests. The object it returns
 /// carries the connection settings, so it pipes into the other cmdlets and into Connect-EtcdCluster.
+/// -FromSnapshot restores every member from a snapshot first and compares what the sandbox serves
+/// with the snapshot (the sandbox's RestoreVerification), proving a backup restorable.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "EtcdSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(EtcdSandbox))]
@@ -50,6 +52,20 @@ public sealed class StartEtcdSandboxCommand : EtcdToolsCmdlet
     [Parameter]
     public string[]? ExtraArgument { get; set; }
 
+    /// <summary>
+    /// A snapshot every member is restored from (with etcdutl or etcdctl, as Restore-EtcdSnapshot
+    /// does): proves a backup restorable, and compares the keys and HashKV the sandbox serves with
+    /// the snapshot's (the sandbox's RestoreVerification).
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FromSnapshot { get; set; }
+
+    /// <summary>With -FromSnapshot: etcdutl (or etcdctl before 3.6) to restore with; by default found on PATH.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EtcdutlPath { get; set; }
+
     /// <summary>Also make it the session's connection (Connect-EtcdCluster).</summary>
     [Parameter]
     public SwitchParameter Connect { get; set; }
@@ -66,8 +82,14 @@ public sealed class StartEtcdSandboxCommand : EtcdToolsCmdlet
             ReadyTimeout = ReadyTimeout,
             Name = Name,
             ExtraArguments = ExtraArgument ?? [],
+            FromSnapshot = FromSnapshot is null ? null : ResolvePath(FromSnapshot),
+            RestoreToolPath = EtcdutlPath is null ? null : ResolvePath(EtcdutlPath),
         };
-        if (!ShouldProcess($"{Members} member(s){(Tls ? " with TLS" : "")}", "Start an etcd sandbox")) return;
+        if (options.FromSnapshot is not null && !File.Exists(options.FromSnapshot))
+            ThrowTerminatingError(EtcdErrorRecords.Create(new FileNotFoundException($"Cannot find the snapshot '{options.FromSnapshot}'.", options.FromSnapshot),
+                "PathNotFound", ErrorCategory.ObjectNotFound, options.FromSnapshot));
+        if (!ShouldProcess($"{Members} member(s){(Tls ? " with TLS" : "")}",
+            options.FromSnapshot is null ? "Start an etcd sandbox" : $"Start an etcd sandbox restored from {options.FromSnapshot}")) return;
 
         EtcdSandbox? sandbox = null;
         EtcdConnection? connection = null;
@@ -79,6 +101,13 @@ public sealed class StartEtcdSandboxCommand : EtcdToolsCmdlet
             sandbox = await EtcdSandbox.StartAsync(options, ct).ConfigureAwait(false);
             progress.RecordType = ProgressRecordType.Completed;
             await output.WriteProgressAsync(progress);
+            if (sandbox.RestoreVerification is { } verification)
+            {
+                await output.WriteVerboseAsync(verification.Message);
+                // The sandbox is still returned: it is the evidence to look at.
+                if (!verification.Matches)
+                    await output.WriteErrorAsync(EtcdErrorRecords.Create(new InvalidDataException(verification.Message), "EtcdRestoreMismatch", ErrorCategory.InvalidData, sandbox));
+            }
             if (!connect) return;
             try
             {

@@ -8,6 +8,8 @@ namespace EtcdTools.Commands;
 /// <summary>
 /// Streams changes to a key or prefix as they happen, each written to the pipeline as it arrives,
 /// until Ctrl+C, -Count events or -Timeout. -Revision replays history from that revision first.
+/// When its member is lost, the watch resumes on another from the revision after the last event
+/// it wrote, with a warning: no event is lost or repeated.
 /// </summary>
 [Cmdlet(VerbsCommon.Watch, "EtcdKey")]
 [OutputType(typeof(EtcdWatchEvent))]
@@ -56,18 +58,23 @@ public sealed class WatchEtcdKeyCommand : EtcdCmdlet
         }
         var range = KeyRange.Create(text, Prefix);
         var cluster = GetCluster();
-        var options = new KeyWatchOptions(range)
-        {
-            StartRevision = Revision,
-            PreviousValues = PrevKv,
-            ShowSecrets = ShowSecret,
-            MaxEvents = Count,
-            Duration = Timeout,
-        };
-
+        var revision = Revision;
+        var previousValues = PrevKv.IsPresent;
+        var showSecrets = ShowSecret.IsPresent;
+        var count = Count;
         var timeout = Timeout;
         Run(async (output, ct) =>
         {
+            var options = new KeyWatchOptions(range)
+            {
+                StartRevision = revision,
+                PreviousValues = previousValues,
+                ShowSecrets = showSecrets,
+                MaxEvents = count,
+                Duration = timeout,
+                Resumed = resumption => output.WriteWarningAsync(
+                    $"The watch lost {resumption.LostEndpoint.GetLeftPart(UriPartial.Authority)} ({resumption.Reason.TrimEnd('.')}); it resumed on {resumption.Endpoint.GetLeftPart(UriPartial.Authority)} from revision {resumption.FromRevision}, so no event is lost or repeated."),
+            };
             await using var watch = await KeyWatch.StartAsync(cluster, options, ct).ConfigureAwait(false);
             await output.WriteVerboseAsync($"Watching {range.Describe()} on {watch.Endpoint.GetLeftPart(UriPartial.Authority)} from revision {watch.StartRevision} (current revision {watch.CurrentRevision}).");
             while (await watch.ReadNextAsync().ConfigureAwait(false) is { } batch)
@@ -76,12 +83,9 @@ public sealed class WatchEtcdKeyCommand : EtcdCmdlet
                     await output.WriteObjectAsync(change);
                 if (watch.EndReason != KeyWatchEnd.None) break;
             }
-            await output.WriteVerboseAsync(watch.EndReason switch
-            {
-                KeyWatchEnd.CountReached => $"Received {watch.EventsDelivered} events: done.",
-                KeyWatchEnd.TimedOut => $"Watched for {Duration.Format(timeout!.Value)} ({watch.EventsDelivered} events): done.",
-                _ => $"etcd ended the watch after {watch.EventsDelivered} events.",
-            });
+            await output.WriteVerboseAsync(watch.EndReason == KeyWatchEnd.CountReached
+                ? $"Received {watch.EventsDelivered} events: done."
+                : $"Watched for {Duration.Format(timeout!.Value)} ({watch.EventsDelivered} events): done.");
         }, text);
     }
 }

@@ -5,7 +5,10 @@ using EtcdTools.Client;
 
 namespace EtcdTools.Completion;
 
-/// <summary>Completes -MemberId with the names and hex IDs of the connected cluster's members.</summary>
+/// <summary>
+/// Completes -MemberId with the names and hex IDs of the connected cluster's members; only the
+/// learners for Update-EtcdMember -Promote, since only a learner can be promoted.
+/// </summary>
 public sealed class MemberCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
@@ -13,7 +16,8 @@ public sealed class MemberCompleter : IArgumentCompleter
     {
         var typed = CompletionContext.Unquote(wordToComplete);
         var members = CompletionContext.Ask(CompletionContext.Settings(fakeBoundParameters), MemberSuggestions.SuggestAsync);
-        foreach (var member in members)
+        var learnersOnly = fakeBoundParameters.Contains("Promote");
+        foreach (var member in members.Where(m => !learnersOnly || m.IsLearner))
         {
             var tooltip = $"{(member.Name.Length > 0 ? member.Name : "(not started)")} {member.Id} {member.ClientUrls}{(member.IsLearner ? " learner" : "")}";
             if (member.Name.Length > 0 && member.Name.StartsWith(typed, StringComparison.OrdinalIgnoreCase))

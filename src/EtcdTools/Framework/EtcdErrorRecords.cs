@@ -18,6 +18,8 @@ public static class EtcdErrorRecords
             Kubernetes.KubernetesException k => Classify(k.Kind),
             EtcdBinaryNotFoundException => ("EtcdBinaryNotFound", ErrorCategory.ObjectNotFound),
             EtcdSandboxException => ("EtcdSandboxFailed", ErrorCategory.ResourceUnavailable),
+            Snapshots.EtcdSnapshotCorruptException => ("EtcdSnapshotCorrupt", ErrorCategory.InvalidData),
+            Snapshots.EtcdSnapshotRestoreException => ("EtcdSnapshotRestoreFailed", ErrorCategory.InvalidOperation),
             OperationCanceledException => ("OperationStopped", ErrorCategory.OperationStopped),
             FormatException => ("InvalidArgument", ErrorCategory.InvalidArgument),
             ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),

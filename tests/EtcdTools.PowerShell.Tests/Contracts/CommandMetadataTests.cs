@@ -137,12 +137,14 @@ public sealed class CommandMetadataTests
     public void EveryCmdletThatTalksToEtcdIsAnEtcdCmdlet()
     {
         // Those that do not: the sandbox's cmdlets (local processes), Disconnect (the session only),
-        // the Kubernetes cmdlets, which talk to the API server (-Kubeconfig, -Context) or to the local
-        // port-forwards of the session's Kubernetes connection, not to etcd, and Export-EtcdReport,
+        // Test-EtcdDisk (a local disk), the Kubernetes cmdlets, which talk to the API server
+        // (-Kubeconfig, -Context) or to the local port-forwards of the session's Kubernetes connection,
+        // not to etcd, the snapshot cmdlets that read or restore files offline, and Export-EtcdReport,
         // which writes files from objects already measured.
         string[] kubernetesSide = ["Get-EtcdPod", "Get-EtcdPodLog", "Start-EtcdPortForward", "Stop-EtcdPortForward"];
-        string[] offline = ["Disconnect-EtcdCluster", "Export-EtcdReport"];
+        string[] offline = ["Get-EtcdSnapshotInfo", "Test-EtcdSnapshot", "Restore-EtcdSnapshot", "Export-EtcdReport"];
         var local = ModuleCommands.Cmdlets.Where(c => c.ImplementingType.BaseType!.Name != "EtcdCmdlet").Select(c => c.Name).Order().ToList();
-        Assert.All(local, n => Assert.True(n.Contains("Sandbox", StringComparison.Ordinal) || offline.Contains(n) || kubernetesSide.Contains(n), $"{n} does not take -Connection"));
+        Assert.All(local, n => Assert.True(n.Contains("Sandbox", StringComparison.Ordinal) || n is "Disconnect-EtcdCluster" or "Test-EtcdDisk" || kubernetesSide.Contains(n) || offline.Contains(n),
+            $"{n} does not take -Connection"));
     }
 }

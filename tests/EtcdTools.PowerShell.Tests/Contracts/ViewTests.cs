@@ -27,11 +27,22 @@ public sealed class ViewTests(SandboxFixture fixture)
         Get-EtcdMetric -Name etcd_server_has_leader, 'etcd_disk_wal_fsync_duration_seconds_*' | ForEach-Object { $samples.Add($_) }
         Measure-EtcdPerformance -Duration 2 -Interval 1 | ForEach-Object { $samples.Add($_) }
         Watch-EtcdPerformance -Interval 1 -Duration 1 | ForEach-Object { $samples.Add($_) }
+        Test-EtcdDisk -Path ([System.IO.Path]::GetTempPath()) -SizeBytes 64KB | ForEach-Object { $samples.Add($_) }
+        Invoke-EtcdLoadTest -Rate 20 -Clients 2 -Duration 1 -Confirm:$false | ForEach-Object { $samples.Add($_) }
         $writer = [powershell]::Create().AddScript({ param($m, $c, $k) Import-Module $m; Start-Sleep -Milliseconds 500; Set-EtcdKey -Connection $c -Key $k -Value 'changed' -Confirm:$false }).
             AddArgument((Get-Module EtcdTools).Path).AddArgument((Get-EtcdConnection)).AddArgument("${prefix}a")
         $pending = $writer.BeginInvoke()
         Watch-EtcdKey -Key "${prefix}a" -Count 1 -PrevKv -Timeout 10 | ForEach-Object { $samples.Add($_) }
         $null = $writer.EndInvoke($pending); $writer.Dispose()
+        $scratch = New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "views-$([guid]::NewGuid().ToString('N'))")
+        $snapshotFile = Join-Path $scratch 'snapshot.db'
+        Save-EtcdSnapshot -Path $snapshotFile | ForEach-Object { $samples.Add($_) }
+        Get-EtcdSnapshotInfo -Path $snapshotFile | ForEach-Object { $samples.Add($_) }
+        Test-EtcdSnapshot -Path $snapshotFile -Detailed | ForEach-Object { $samples.Add($_) }
+        Restore-EtcdSnapshot -Path $snapshotFile -Name views -DataDirectory (Join-Path $scratch 'data') -Confirm:$false | ForEach-Object { $samples.Add($_) }
+        Measure-EtcdKeyspace -Prefix $prefix | ForEach-Object { $samples.Add($_) }
+        Measure-EtcdKeyspace -Prefix $prefix -Report LargestKeys -Top 2 | ForEach-Object { $samples.Add($_) }
+        Remove-Item -LiteralPath $scratch -Recurse -Force
         $samples
         """;
 
@@ -109,9 +120,10 @@ public sealed class ViewTests(SandboxFixture fixture)
         }
     }
 
-    /// <summary>Non-scalar properties kept on purpose: bytes that pipe into Set-EtcdKey, a sandbox's members for drills.</summary>
+    /// <summary>Non-scalar properties kept on purpose: bytes that pipe into Set-EtcdKey, a sandbox's members for drills and its restore verification.</summary>
     private static readonly HashSet<string> NonScalarProperties =
-        ["EtcdKeyValue.RawValue", "EtcdWatchEvent.RawValue", "EtcdWatchEvent.PreviousRawValue", "EtcdSandbox.Members"];
+        ["EtcdKeyValue.RawValue", "EtcdWatchEvent.RawValue", "EtcdWatchEvent.PreviousRawValue", "EtcdSandbox.Members",
+        "EtcdSandbox.RestoreVerification"];
 
     [Fact]
     public void ExportCsvWritesTheFlatPropertiesOfEveryObject()

@@ -48,6 +48,20 @@ public sealed class KubernetesCmdletTests(KubernetesFixture fixture)
         var key = Assert.Single(session.Invoke("Get-EtcdKey -Key /hosted/k8s").ThrowOnError().Output);
         Assert.Equal("through the API server", key.Get<string>("Value"));
         Assert.Contains(fixture.Server.Requests, r => r.Contains("/pods/etcd-master-1/portforward", StringComparison.Ordinal));
+
+        // A backup through the port-forwards: streamed from a follower, verified and renamed into place as on a bare cluster.
+        var path = Path.Combine(Path.GetTempPath(), $"k8s-snapshot-{Guid.NewGuid():N}.db");
+        try
+        {
+            var saved = Assert.Single(session.Invoke("Save-EtcdSnapshot -Path $args[0]", path).ThrowOnError().Output);
+            Assert.Equal(new FileInfo(path).Length, saved.Get<long>("SizeBytes"));
+            Assert.True((bool)session.Invoke("Test-EtcdSnapshot -Path $args[0]", path).ThrowOnError().SingleValue()!);
+            Assert.Equal(1, session.Invoke("@(Get-EtcdKey -Key /hosted/k8s -Revision $args[0]).Count", saved.Get<long>("Revision")).ThrowOnError().SingleValue());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

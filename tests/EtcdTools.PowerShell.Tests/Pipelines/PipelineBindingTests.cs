@@ -21,6 +21,9 @@ public sealed class PipelineBindingTests(SandboxFixture fixture)
         { "$sandbox | Test-EtcdCluster", "True" },
         { "Get-EtcdSandbox -Name $sandbox.Name | Stop-EtcdSandbox -WhatIf; 'bound'", "bound" },
         { "$sandbox | Suspend-EtcdSandboxMember -Index 0 -WhatIf; 'bound'", "bound" },
+        { "Get-EtcdMember | Where-Object DbSizeBytes -gt 0 | Invoke-EtcdDefrag -Force -MoveLeaderFirst -WhatIf; 'bound'", "bound" },
+        { "Get-EtcdHealth | Select-Object -First 1 | Remove-EtcdMember -WhatIf; 'bound'", "bound" },
+        { "Get-EtcdMember | Select-Object -First 1 | Update-EtcdMember -PeerUrl https://127.0.0.1:1 -WhatIf; 'bound'", "bound" },
     };
 
     [Theory]

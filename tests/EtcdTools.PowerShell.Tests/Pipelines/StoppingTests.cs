@@ -48,6 +48,8 @@ public sealed class StoppingTests(SandboxFixture fixture)
     [InlineData("Get-EtcdMember -CommandTimeout 30")]
     [InlineData("Measure-EtcdPerformance -Duration 60 -Interval 1 -CommandTimeout 30")]
     [InlineData("Watch-EtcdPerformance -Interval 1 -CommandTimeout 30")]
+    [InlineData("Invoke-EtcdDefrag -Force -Confirm:$false -CommandTimeout 30")]
+    [InlineData("Repair-EtcdQuota -Confirm:$false -CommandTimeout 30")]
     public void CtrlCStopsACommandWaitingOnAHungMember(string command)
     {
         using var session = fixture.NewSession();
