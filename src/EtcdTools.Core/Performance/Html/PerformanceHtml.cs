@@ -550,6 +550,7 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
                     new ChartLine(_t.MemoryCriticalBytes, $"critical ≥ {Format.Bytes(_t.MemoryCriticalBytes)}", ChartLineKind.Critical)], "No process memory in these samples."),
         ];
         var maxGap = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, interval.Ticks * 3));
+        var noneRead = content.Series.All(m => !m.Read.Any());
         html.Open("div", ("class", "charts"));
         foreach (var spec in specs)
         {
@@ -568,7 +569,7 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
             }
             else
             {
-                html.Element("p", spec.Empty, ("class", "empty"));
+                html.Element("p", noneRead ? "No member could be read in these samples: see their Error column in the CSV file." : spec.Empty, ("class", "empty"));
             }
             html.Close();
         }

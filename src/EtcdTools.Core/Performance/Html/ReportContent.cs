@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace EtcdTools.Performance.Html;
 
 /// <summary>Where the report's time series came from.</summary>
@@ -97,11 +99,11 @@ internal sealed class ReportContent
             var latest = group.MaxBy(r => r.EndTime)!;
             members.Add(latest);
             if (group.Count() > 1)
-                notes.Add($"{group.Count()} reports of {group.Key} were given: the latest (ended {latest.EndTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture)}) is shown; the samples of all are charted.");
+                notes.Add($"{group.Count()} reports of {group.Key} were given: the latest (ended {latest.EndTime.ToString("u", CultureInfo.InvariantCulture)}) is shown; the samples of all are charted.");
         }
         var summary = summaries.MaxBy(s => s.EndTime);
         if (summaries.Count > 1)
-            notes.Add($"{summaries.Count} cluster summaries were given: the latest (ended {summary!.EndTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture)}) is shown.");
+            notes.Add($"{summaries.Count} cluster summaries were given: the latest (ended {summary!.EndTime.ToString("u", CultureInfo.InvariantCulture)}) is shown.");
 
         // The same sample given twice (a run piped in again) is charted once.
         var seen = new HashSet<EtcdPerformanceSample>();
