@@ -578,9 +578,10 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
         var leadership = new LeadershipChart(lanes, markers, content.ChartStart, content.ChartEnd, _offset, interval);
         html.Open("figure", ("class", "chart-card wide"), ("id", "leadership"));
         html.Open("figcaption").Element("h3", "Leadership");
-        var changes = content.Series.Select(m => m.LeaderChanges).DefaultIfEmpty(0).Max();
+        // The summary's count: a member's watch samples and measured intervals both count the same change.
+        var changes = Summary.LeaderChanges;
         html.Element("p", markers.Count > 0
-            ? $"Who led when. {ReportText.Count(changes, "leader change")} in these samples (the most a member counted); the markers, also on the charts above, show when the members saw {(changes == 1 ? "it" : "them")}: a member that was hung sees it late."
+            ? $"Who led when. {ReportText.Count(changes, "leader change")} in the window (the most a member counted); the markers, also on the charts above, show when the members saw {(changes == 1 ? "it" : "them")}: a member that was hung sees it late."
             : "Who led when; no member saw a leader change.");
         html.Close();
         leadership.Write(html, "chart-leadership");
