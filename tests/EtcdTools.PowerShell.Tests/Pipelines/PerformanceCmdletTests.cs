@@ -37,8 +37,10 @@ public sealed class PerformanceCmdletTests(SandboxFixture fixture)
     {
         using var session = fixture.NewSession();
         var result = session.Invoke("Get-EtcdMetric -Name etcd_server_has_leader, etcd_no_such_metric, 'etcd_nothing_*'");
-        Assert.Equal(3, result.Output.Count);
-        var error = Assert.Single(result.Errors);
+        var errors = string.Join(" | ", result.Errors.Select(e => $"{e.FullyQualifiedErrorId}: {e.Exception.Message}"));
+        Assert.True(result.Output.Count == 3, $"{result.Output.Count} sample(s); errors: {errors}");
+        Assert.True(result.Errors.Count == 1, errors);
+        var error = result.Errors[0];
         Assert.Equal("EtcdMetricNotFound,EtcdTools.Commands.GetEtcdMetricCommand", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
         Assert.Equal("etcd_no_such_metric", error.TargetObject);
@@ -133,7 +135,8 @@ public sealed class PerformanceCmdletTests(SandboxFixture fixture)
         // Any CPU at all crosses a warning level of 0: each member warns once, although every interval stays above it.
         var result = session.Invoke("Watch-EtcdPerformance -Interval 1 -Duration 3 -AlertLevel Warning -Thresholds @{ CpuWarningPercent = 0 }").ThrowOnError();
         Assert.True(result.Output.Count >= 6);
-        Assert.All(result.Output, s => Assert.Equal("Warning", s.Get("Status")!.ToString()));
+        // At least Warning: on a loaded machine another check may be over its critical level in some interval.
+        Assert.All(result.Output, s => Assert.True(s.Get("Status")!.ToString() is "Warning" or "Critical", s.Get("Status")!.ToString()));
         Assert.All(result.Output, s => Assert.Contains("% of a core (warning >= 0%)", s.Get<string>("Alerts"), StringComparison.Ordinal));
         // Other checks may warn too on a busy machine (a slow fsync): the CPU warnings are one a member.
         var cpu = result.Warnings.Where(w => w.Contains(": Warning Cpu: ", StringComparison.Ordinal)).ToList();
