@@ -128,7 +128,7 @@ public static class EtcdClusterChecks
             return Result(MemberHealth, m, EtcdCheckStatus.Pass, $"healthy ({took})", "answers a linearizable read, no NOSPACE/CORRUPT alarm",
                 $"The member answered a {(m.Member.IsLearner ? "serializable" : "linearizable")} read in {took}.");
         var recommendation = m.Health.Alarms.Contains("NOSPACE", StringComparison.Ordinal)
-            ? "Reclaim space: compact to the current revision, defragment every member one at a time, then disarm the alarm."
+            ? "Reclaim space with Repair-EtcdQuota: it compacts to the current revision, defragments every member one at a time and disarms the alarm."
             : m.Health.Alarms.Contains("CORRUPT", StringComparison.Ordinal)
                 ? "The member's data differs from the others': replace it (remove it, wipe its data directory, add it back) rather than disarming the alarm."
                 : "Check the member's process, logs, disk and network; Get-EtcdHealth -MemberId shows it alone.";
@@ -241,7 +241,7 @@ public static class EtcdClusterChecks
         var described = lists.Select(a => $"{StatusAlarms.Name(a.Alarm)} on {NameOf(snapshot, a.MemberID)}").ToList();
         var recommendation = lists.Any(a => a.Alarm == AlarmType.Corrupt)
             ? "CORRUPT: a member's data differs from the others'. Find it (hash the members at one revision), replace it from the healthy members, and only then disarm."
-            : "NOSPACE: the cluster refuses writes. Compact to the current revision, defragment every member one at a time, then disarm the alarm; raise --quota-backend-bytes if the data really needs more room.";
+            : "NOSPACE: the cluster refuses writes. Repair-EtcdQuota compacts to the current revision, defragments every member one at a time and disarms the alarm; raise --quota-backend-bytes if the data really needs more room.";
         return Result(Alarms, null, EtcdCheckStatus.Fail, string.Join(",", described), threshold,
             $"Active alarm(s): {string.Join(", ", described)}.", recommendation);
     }

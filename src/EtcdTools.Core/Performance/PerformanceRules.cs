@@ -205,7 +205,7 @@ internal static class PerformanceRules
             findings.Add(Measured(n, critical, EtcdPerformanceArea.Capacity, "QuotaExhaustion",
                 $"At this rate the database reaches its quota in {Format.Hours(hours)} (warning within {Format.Hours(t.QuotaExhaustionWarningHours)})",
                 $"Data in use grew by {Format.Bytes(n.DbGrowthPerHour!.Value)}/h {window}; {Format.Bytes(n.DbTotal ?? 0)} of {Format.Bytes(n.Quota ?? 0)} used ({MetricsReading.DbInUse}).",
-                "Find what writes so much (keys by prefix: Get-EtcdKey -Prefix ... -CountOnly), make sure compaction runs, and reduce the data or raise the quota before NOSPACE stops all writes.",
+                "Find what writes so much (Measure-EtcdKeyspace: keys and bytes per prefix, the keys with the most versions), make sure compaction runs, and reduce the data or raise the quota before NOSPACE stops all writes.",
                 hours, critical ? t.QuotaExhaustionCriticalHours : t.QuotaExhaustionWarningHours));
         }
         if (!n.IsInterval && n.DbTotal is > 0 && n.DbInUse is { } inUse && inUse / n.DbTotal.Value < t.FragmentationMaxInUseRatio && inUse > t.FragmentationMinInUseBytes)

@@ -100,7 +100,7 @@ public sealed class ClearEtcdAlarmCommand : EtcdCmdlet
                         (member.QuotaRatio >= 1
                             ? "etcd raises NOSPACE again on the next write. "
                             : "etcd raises NOSPACE again as soon as it grows past the quota. ") +
-                        "Compact the history and defragment every member to shrink the backend, then clear the alarm again.");
+                        "Repair-EtcdQuota compacts the history, defragments every member in turn and clears the alarm, checking that writes work again.");
                 }
                 else if (member.Error is not null)
                 {

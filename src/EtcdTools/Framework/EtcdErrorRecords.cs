@@ -115,7 +115,7 @@ public static class EtcdErrorRecords
         EtcdErrorKind.ClientCertificateRequired => "Pass -CertificatePath and -KeyPath (kubeadm: /etc/kubernetes/pki/etcd/healthcheck-client.crt and .key).",
         EtcdErrorKind.ClientCertificateRejected => "Use a client certificate that is current and issued by the CA in etcd's --trusted-ca-file.",
         EtcdErrorKind.AuthenticationFailed => "Check the user name and password given with -Credential.",
-        EtcdErrorKind.NoSpace => "Reclaim space: compact to the current revision, defragment every member, then Clear-EtcdAlarm.",
+        EtcdErrorKind.NoSpace => "Reclaim space with Repair-EtcdQuota: it compacts to the current revision, defragments every member one at a time and disarms the alarm.",
         EtcdErrorKind.ClusterMismatch => "Pass the connection of the cluster the objects came from (-Connection), or connect to it with Connect-EtcdCluster.",
         _ => null,
     };
