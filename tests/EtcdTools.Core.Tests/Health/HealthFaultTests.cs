@@ -156,7 +156,7 @@ public sealed class HealthFaultTests(ITestOutputHelper output)
         var alarms = Single(results, EtcdClusterChecks.Alarms);
         Assert.Equal(EtcdCheckStatus.Fail, alarms.Status);
         Assert.Contains("NOSPACE", alarms.Value);
-        Assert.Contains("Compact", alarms.Recommendation);
+        Assert.Contains("Repair-EtcdQuota", alarms.Recommendation);
         Assert.Equal(EtcdCheckStatus.Fail, Single(results, EtcdClusterChecks.DbQuota).Status);
         // An alarm does not take the member out of quorum: it still serves reads.
         Assert.Equal(EtcdCheckStatus.Pass, Single(results, EtcdClusterChecks.Quorum).Status);

@@ -13,9 +13,21 @@ public sealed class CompletionTests(SandboxFixture fixture)
     /// What the module's completer offered. When a completer offers nothing, PowerShell falls back to
     /// its own completion (file names), which is left out here.
     /// </summary>
-    private static List<string> Complete(PowerShellSession session, string input) =>
+    private static List<string> CompleteOnce(PowerShellSession session, string input) =>
         session.Invoke("(TabExpansion2 -inputScript $args[0] -cursorColumn $args[0].Length).CompletionMatches | Where-Object ResultType -EQ ParameterValue | ForEach-Object CompletionText", input)
             .ThrowOnError().Output.Select(o => o.ToString()).ToList();
+
+    /// <summary>
+    /// What the module's completer offered for a word it has answers for. A completer that misses its
+    /// one-second budget offers nothing, by design; on a loaded test machine that is no failure of
+    /// the completer, so an empty answer is asked again, twice at most.
+    /// </summary>
+    private static List<string> Complete(PowerShellSession session, string input)
+    {
+        var offered = CompleteOnce(session, input);
+        for (var attempt = 1; offered.Count == 0 && attempt < 3; attempt++) offered = CompleteOnce(session, input);
+        return offered;
+    }
 
     [Fact]
     public void MemberIdCompletesToTheConnectedClustersMemberNames()
@@ -69,7 +81,7 @@ public sealed class CompletionTests(SandboxFixture fixture)
             using var session = new PowerShellSession();
             var port = ((IPEndPoint)listener.LocalEndpoint).Port;
             var watch = Stopwatch.StartNew();
-            var completions = Complete(session, $"Get-EtcdMember -Endpoint https://127.0.0.1:{port} -MemberId ");
+            var completions = CompleteOnce(session, $"Get-EtcdMember -Endpoint https://127.0.0.1:{port} -MemberId ");
             watch.Stop();
             Assert.Empty(completions);
             // The completer's budget is a second; allow for a loaded machine, but far below the 5 s default timeout.
