@@ -28,7 +28,7 @@ public sealed class MeasureEtcdPerformanceCommand : EtcdCmdlet
     [ValidatePositiveDuration]
     public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Time between scrapes within the window (5 s by default), for peaks and series.</summary>
+    /// <summary>Time between scrapes within the window (5 s by default, or the whole window when shorter), for peaks and series.</summary>
     [Parameter]
     [DurationTransformation]
     [ValidatePositiveDuration]
@@ -61,6 +61,8 @@ public sealed class MeasureEtcdPerformanceCommand : EtcdCmdlet
         base.BeginProcessing();
         try
         {
+            // The default interval shrinks to a short window; an interval the user chose does not.
+            if (Interval > Duration && !MyInvocation.BoundParameters.ContainsKey(nameof(Interval))) Interval = Duration;
             if (Interval > Duration)
                 throw new ArgumentException($"-Interval ({EtcdTools.Duration.Format(Interval)}) is longer than -Duration ({EtcdTools.Duration.Format(Duration)}): give an interval no longer than the window.");
             _thresholds = EtcdPerformanceThresholds.FromDictionary(HashtableParameters.Plain(Thresholds));

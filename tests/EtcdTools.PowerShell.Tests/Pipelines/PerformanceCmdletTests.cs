@@ -105,6 +105,16 @@ public sealed class PerformanceCmdletTests(SandboxFixture fixture)
     }
 
     [Fact]
+    public void AWindowShorterThanTheDefaultIntervalIsScrapedOnceAtItsEnd()
+    {
+        using var session = fixture.NewSession();
+        var result = session.Invoke("Measure-EtcdPerformance -Duration 2").ThrowOnError();
+        Assert.Equal(4, result.Output.Count);
+        Assert.Equal(2, result.Output[^1].Get<double>("IntervalSeconds"));
+        Assert.All(result.Output.Take(3), report => Assert.Single((System.Collections.IEnumerable)report.Get("Samples")!));
+    }
+
+    [Fact]
     public void WatchWritesOneSampleAMemberAnIntervalThatExportCsvTakesAsTheyCome()
     {
         using var session = fixture.NewSession();
