@@ -84,6 +84,12 @@ public sealed record EtcdPerformanceThresholds
     /// <summary>...critical within 1 h.</summary>
     public double QuotaExhaustionCriticalHours { get; init; } = 1;
 
+    /// <summary>
+    /// The shortest window whose growth is projected as a warning or alert (shorter ones give Info):
+    /// longer than Kubernetes' 5-minute compaction, as the mixin's alert holds for 10 min.
+    /// </summary>
+    public double QuotaExhaustionMinWindowMinutes { get; init; } = 10;
+
     /// <summary>Fragmentation (as Test-EtcdCluster): in-use / total below this ratio...</summary>
     public double FragmentationMaxInUseRatio { get; init; } = 0.5;
 

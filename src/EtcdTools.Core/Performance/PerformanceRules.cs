@@ -201,12 +201,25 @@ internal static class PerformanceRules
         // Growth and fragmentation need a window: one interval's growth is a burst, not a trend.
         if (!n.IsInterval && n.HoursToQuota is { } hours && hours < t.QuotaExhaustionWarningHours)
         {
-            var critical = hours < t.QuotaExhaustionCriticalHours;
-            findings.Add(Measured(n, critical, EtcdPerformanceArea.Capacity, "QuotaExhaustion",
-                $"At this rate the database reaches its quota in {Format.Hours(hours)} (warning within {Format.Hours(t.QuotaExhaustionWarningHours)})",
-                $"Data in use grew by {Format.Bytes(n.DbGrowthPerHour!.Value)}/h {window}; {Format.Bytes(n.DbTotal ?? 0)} of {Format.Bytes(n.Quota ?? 0)} used ({MetricsReading.DbInUse}).",
-                "Find what writes so much (Measure-EtcdKeyspace: keys and bytes per prefix, the keys with the most versions), make sure compaction runs, and reduce the data or raise the quota before NOSPACE stops all writes.",
-                hours, critical ? t.QuotaExhaustionCriticalHours : t.QuotaExhaustionWarningHours));
+            var evidence = $"Data in use grew by {Format.Bytes(n.DbGrowthPerHour!.Value)}/h {window}; {Format.Bytes(n.DbTotal ?? 0)} of {Format.Bytes(n.Quota ?? 0)} used ({MetricsReading.DbInUse}).";
+            const string advice = "Find what writes so much (Measure-EtcdKeyspace: keys and bytes per prefix, the keys with the most versions), make sure compaction runs, and reduce the data or raise the quota before NOSPACE stops all writes.";
+            if (n.Seconds < t.QuotaExhaustionMinWindowMinutes * 60)
+            {
+                // A short window sees the writes but not the compaction that frees their history
+                // (Kubernetes compacts every 5 min): its projection is a hint, not an alarm.
+                findings.Add(Counted(n, EtcdFindingSeverity.Info, EtcdPerformanceArea.Capacity, "QuotaExhaustion",
+                    $"At the rate of this {Format.Seconds(n.Seconds)} window the database would reach its quota in {Format.Hours(hours)}; growth is judged over {Format.Number(t.QuotaExhaustionMinWindowMinutes)} min or more",
+                    evidence,
+                    $"Measure for {Format.Number(t.QuotaExhaustionMinWindowMinutes)} minutes or more (longer than the compaction interval) to judge the growth. If it holds: {advice}",
+                    hours, t.QuotaExhaustionWarningHours));
+            }
+            else
+            {
+                var critical = hours < t.QuotaExhaustionCriticalHours;
+                findings.Add(Measured(n, critical, EtcdPerformanceArea.Capacity, "QuotaExhaustion",
+                    $"At this rate the database reaches its quota in {Format.Hours(hours)} (warning within {Format.Hours(t.QuotaExhaustionWarningHours)})",
+                    evidence, advice, hours, critical ? t.QuotaExhaustionCriticalHours : t.QuotaExhaustionWarningHours));
+            }
         }
         if (!n.IsInterval && n.DbTotal is > 0 && n.DbInUse is { } inUse && inUse / n.DbTotal.Value < t.FragmentationMaxInUseRatio && inUse > t.FragmentationMinInUseBytes)
         {

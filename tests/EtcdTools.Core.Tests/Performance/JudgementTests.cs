@@ -11,10 +11,10 @@ public sealed class JudgementTests
         [new Member { ID = 0xa1, Name = "etcd-0" }, new Member { ID = 0xb2, Name = "etcd-1" }]);
 
     private static PerformanceNumbers Numbers(Latency? wal = null, double leaderChanges = 0, double? cpu = null, bool interval = false,
-        double? dbTotal = null, double? dbInUse = null, double? quota = null, double? growth = null) => new()
+        double? dbTotal = null, double? dbInUse = null, double? quota = null, double? growth = null, double seconds = 60) => new()
     {
         Member = Target.Name,
-        Seconds = 60,
+        Seconds = seconds,
         IsInterval = interval,
         WalFsync = wal,
         LeaderChanges = leaderChanges,
@@ -118,18 +118,34 @@ public sealed class JudgementTests
     }
 
     [Fact]
-    public void CapacityGrowthIsJudgedOverAWindowButNotOverOneInterval()
+    public void CapacityGrowthIsJudgedOverAWindowOfTenMinutesButNotOverOneInterval()
     {
         // 1.5 GiB of 2 GiB (75%), growing 200 MiB/h: (2 GiB - 1.5 GiB) / 200 MiB/h = 2.56 h.
-        var numbers = Numbers(dbTotal: 1.5 * (1L << 30), dbInUse: 1.4 * (1L << 30), quota: 2L << 30, growth: 200 * (1 << 20));
+        var numbers = Numbers(dbTotal: 1.5 * (1L << 30), dbInUse: 1.4 * (1L << 30), quota: 2L << 30, growth: 200 * (1 << 20), seconds: 600);
         var findings = PerformanceRules.Evaluate(numbers, EtcdPerformanceThresholds.Default);
         var growth = Assert.Single(findings, f => f.Check == "QuotaExhaustion");
         Assert.Equal(EtcdFindingSeverity.Warning, growth.Severity);
         Assert.Equal(2.56, growth.Value!.Value, 6);
         Assert.Equal("At this rate the database reaches its quota in 2.6 h (warning within 4 h)", growth.Title);
+        Assert.Equal("Data in use grew by 200 MiB/h in 10 min; 1.5 GiB of 2 GiB used (etcd_mvcc_db_total_size_in_use_in_bytes).", growth.Evidence);
         Assert.Equal(EtcdFindingSeverity.Warning, Assert.Single(findings, f => f.Check == "DbQuota").Severity);
-        var interval = PerformanceRules.Evaluate(Numbers(dbTotal: 1.5 * (1L << 30), quota: 2L << 30, growth: 200 * (1 << 20), interval: true), EtcdPerformanceThresholds.Default);
+        var interval = PerformanceRules.Evaluate(Numbers(dbTotal: 1.5 * (1L << 30), quota: 2L << 30, growth: 200 * (1 << 20), interval: true, seconds: 600), EtcdPerformanceThresholds.Default);
         Assert.DoesNotContain(interval, f => f.Check == "QuotaExhaustion");
+    }
+
+    [Fact]
+    public void GrowthSeenInAWindowShorterThanTheCompactionCycleIsOnlyAHint()
+    {
+        // 40 min to the quota at the rate of one minute: critical from a long window, Info from this one.
+        var numbers = Numbers(dbTotal: 1.5 * (1L << 30), dbInUse: 1.4 * (1L << 30), quota: 2L << 30, growth: 768 * (1 << 20), seconds: 60);
+        var growth = Assert.Single(PerformanceRules.Evaluate(numbers, EtcdPerformanceThresholds.Default), f => f.Check == "QuotaExhaustion");
+        Assert.Equal(EtcdFindingSeverity.Info, growth.Severity);
+        Assert.Equal("At the rate of this 60 s window the database would reach its quota in 40 min; growth is judged over 10 min or more", growth.Title);
+        Assert.StartsWith("Measure for 10 minutes or more (longer than the compaction interval) to judge the growth.", growth.Recommendation, StringComparison.Ordinal);
+        Assert.Equal(EtcdPerformanceStatus.Warning, PerformanceRules.StatusOf(PerformanceRules.Evaluate(numbers, EtcdPerformanceThresholds.Default)));
+
+        var shorter = EtcdPerformanceThresholds.FromDictionary(new Hashtable { ["QuotaExhaustionMinWindowMinutes"] = 1 });
+        Assert.Equal(EtcdFindingSeverity.Critical, Assert.Single(PerformanceRules.Evaluate(numbers, shorter), f => f.Check == "QuotaExhaustion").Severity);
     }
 
     [Fact]

@@ -369,7 +369,9 @@ internal sealed class PerformanceHtml(ReportContent content, EtcdReportOptions o
             : (NotAvailable, "na", "no quota reported"));
         Row(html, "Growth of data in use", m => (m.DbGrowthBytesPerHour is { } g ? Format.Bytes(g) + "/h" : NotAvailable, null, null));
         Row(html, "Time to quota", m => m.HoursToQuota is { } h
-            ? (Format.Hours(h), h <= _t.QuotaExhaustionCriticalHours ? "critical" : h <= _t.QuotaExhaustionWarningHours ? "warning" : null, null)
+            ? m.DurationSeconds < _t.QuotaExhaustionMinWindowMinutes * 60
+                ? (Format.Hours(h), null, $"from a {Format.Seconds(m.DurationSeconds)} window, too short to judge")
+                : (Format.Hours(h), h <= _t.QuotaExhaustionCriticalHours ? "critical" : h <= _t.QuotaExhaustionWarningHours ? "warning" : null, null)
             : ("not growing", null, null));
         Row(html, "CPU (peak)", m => m.CpuPercent is { } c
             ? (Format.Number(c, "0.#") + "%" + (m.CpuPeakPercent is { } peak ? $" ({Format.Number(peak, "0.#")}%)" : ""),
