@@ -12,21 +12,8 @@ namespace EtcdTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "EtcdSnapshotInfo", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(EtcdSnapshotInfo))]
-public sealed class GetEtcdSnapshotInfoCommand : EtcdToolsCmdlet
+public sealed class GetEtcdSnapshotInfoCommand : SnapshotFileCmdlet
 {
-    private const string PathSet = "Path";
-    private const string LiteralPathSet = "LiteralPath";
-
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = [];
-
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath")]
-    [ValidateNotNullOrEmpty]
-    public string[] LiteralPath { get; set; } = [];
-
     /// <summary>Do not hash the database to compare it with the SHA-256 a snapshot ends with: the same work as etcdctl snapshot status.</summary>
     [Parameter]
     public SwitchParameter SkipHashCheck { get; set; }
@@ -34,7 +21,7 @@ public sealed class GetEtcdSnapshotInfoCommand : EtcdToolsCmdlet
     protected override void ProcessRecord()
     {
         var checkSha256 = !SkipHashCheck.IsPresent;
-        foreach (var file in ResolveExistingFiles(ParameterSetName == LiteralPathSet ? LiteralPath : Path, ParameterSetName == LiteralPathSet))
+        foreach (var file in ResolveExistingFiles())
         {
             Run(async (output, ct) =>
             {

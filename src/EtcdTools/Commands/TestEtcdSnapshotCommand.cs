@@ -13,21 +13,8 @@ namespace EtcdTools.Commands;
 [Cmdlet(VerbsDiagnostic.Test, "EtcdSnapshot", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(bool))]
 [OutputType(typeof(EtcdSnapshotCheckResult))]
-public sealed class TestEtcdSnapshotCommand : EtcdToolsCmdlet
+public sealed class TestEtcdSnapshotCommand : SnapshotFileCmdlet
 {
-    private const string PathSet = "Path";
-    private const string LiteralPathSet = "LiteralPath";
-
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = [];
-
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath")]
-    [ValidateNotNullOrEmpty]
-    public string[] LiteralPath { get; set; } = [];
-
     /// <summary>Emit every check's result instead of one Boolean per file.</summary>
     [Parameter]
     public SwitchParameter Detailed { get; set; }
@@ -35,7 +22,7 @@ public sealed class TestEtcdSnapshotCommand : EtcdToolsCmdlet
     protected override void ProcessRecord()
     {
         var detailed = Detailed.IsPresent;
-        foreach (var file in ResolveExistingFiles(ParameterSetName == LiteralPathSet ? LiteralPath : Path, ParameterSetName == LiteralPathSet))
+        foreach (var file in ResolveExistingFiles())
         {
             Run(async (output, ct) =>
             {

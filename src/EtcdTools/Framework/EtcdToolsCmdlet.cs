@@ -106,39 +106,6 @@ public abstract class EtcdToolsCmdlet : PSCmdlet, IDisposable
     /// <summary>A path as the user meant it: relative to the session's current location, not the process's.</summary>
     protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
-    /// <summary>
-    /// Existing files named by -Path (wildcards expanded) or -LiteralPath, as file-system paths. A
-    /// path that matches nothing is a non-terminating PathNotFound error with the path as target.
-    /// </summary>
-    protected IReadOnlyList<string> ResolveExistingFiles(IEnumerable<string> paths, bool literal)
-    {
-        var files = new List<string>();
-        foreach (var path in paths)
-        {
-            try
-            {
-                if (literal)
-                {
-                    var file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-                    if (!File.Exists(file)) throw new ItemNotFoundException($"Cannot find the file '{file}'.");
-                    files.Add(file);
-                    continue;
-                }
-                var resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(path, out var provider);
-                if (provider.Name != "FileSystem") throw new ArgumentException($"'{path}' is not a file-system path.");
-                var matched = resolved.Where(File.Exists).ToList();
-                if (matched.Count == 0) throw new ItemNotFoundException($"'{path}' names no file (only directories).");
-                files.AddRange(matched);
-            }
-            catch (Exception e) when (e is ItemNotFoundException or ArgumentException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException)
-            {
-                WriteError(new ErrorRecord(e, e is ArgumentException ? "InvalidArgument" : "PathNotFound",
-                    e is ArgumentException ? ErrorCategory.InvalidArgument : ErrorCategory.ObjectNotFound, path));
-            }
-        }
-        return files;
-    }
-
     protected virtual void Dispose(bool disposing)
     {
         if (!disposing) return;
