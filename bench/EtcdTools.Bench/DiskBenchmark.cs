@@ -35,12 +35,12 @@ internal static class DiskBenchmark
             }
             var fio = results.Where(r => r.Tool == "fio").ToList();
             var engine = results.Where(r => r.Tool == "engine").ToList();
-            var p99 = Median(engine.Select(r => r.P99Ms)) / Median(fio.Select(r => r.P99Ms));
-            var p50 = Median(engine.Select(r => r.P50Ms)) / Median(fio.Select(r => r.P50Ms));
-            var iops = Median(engine.Select(r => r.Iops)) / Median(fio.Select(r => r.Iops));
+            var p99 = BenchMath.Median(engine.Select(r => r.P99Ms)) / BenchMath.Median(fio.Select(r => r.P99Ms));
+            var p50 = BenchMath.Median(engine.Select(r => r.P50Ms)) / BenchMath.Median(fio.Select(r => r.P50Ms));
+            var iops = BenchMath.Median(engine.Select(r => r.Iops)) / BenchMath.Median(fio.Select(r => r.Iops));
             var within = Math.Abs(p99 - 1) <= 0.15;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{dir}: fdatasync p99 engine/fio {p99:F3} (target within 0.85..1.15: {(within ? "met" : "NOT met")}), p50 {p50:F3}, writes/s {iops:F3}; CPU engine {Median(engine.Select(r => r.CpuSeconds)):F2} s vs fio {Median(fio.Select(r => r.CpuSeconds)):F2} s ({runs} runs each, medians)"));
+                $"{dir}: fdatasync p99 engine/fio {p99:F3} (target within 0.85..1.15: {(within ? "met" : "NOT met")}), p50 {p50:F3}, writes/s {iops:F3}; CPU engine {BenchMath.Median(engine.Select(r => r.CpuSeconds)):F2} s vs fio {BenchMath.Median(fio.Select(r => r.CpuSeconds)):F2} s ({runs} runs each, medians)"));
             return within ? 0 : 1;
         }
         finally
@@ -80,11 +80,5 @@ internal static class DiskBenchmark
         var cpu = (job.GetProperty("usr_cpu").GetDouble() + job.GetProperty("sys_cpu").GetDouble()) / 100 * runtimeSeconds;
         return new Run("fio", Ms("50.000000"), Ms("90.000000"), Ms("99.000000"), sync.GetProperty("max").GetDouble() / 1e6, sync.GetProperty("mean").GetDouble() / 1e6,
             job.GetProperty("write").GetProperty("iops").GetDouble(), cpu);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using EtcdTools.Client;
 using EtcdTools.Keys;
-using EtcdTools.Protocol.Etcdserverpb;
 using EtcdTools.Sandbox;
 using Google.Protobuf;
 
@@ -26,15 +25,7 @@ internal static class KeyListingBenchmark
 
         var fill = Stopwatch.StartNew();
         var value = ByteString.CopyFrom(new byte[valueBytes]);
-        // Batches of puts in one Txn each: a million single puts would dominate the run.
-        const int batch = 100;
-        await Parallel.ForAsync(0, (keys + batch - 1) / batch, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (b, ct) =>
-        {
-            var txn = new TxnRequest();
-            for (var i = b * batch; i < Math.Min(keys, (b + 1) * batch); i++)
-                txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"/bench/keys/{i:D9}"), Value = value } });
-            await client.TxnAsync(txn, cancellationToken: ct);
-        });
+        await BatchedPuts.WriteAsync(client, keys, value, i => $"/bench/keys/{i:D9}", cancellationToken);
         Console.WriteLine($"{keys:N0} keys of {valueBytes} bytes written in {fill.Elapsed.TotalSeconds:F1} s");
 
         // etcdctl: one Range with no limit, printed to /dev/null.

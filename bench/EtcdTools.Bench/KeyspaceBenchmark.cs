@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using EtcdTools.Client;
 using EtcdTools.Keys;
-using EtcdTools.Protocol.Etcdserverpb;
 using EtcdTools.Sandbox;
 using EtcdTools.Snapshots;
 using Google.Protobuf;
@@ -33,14 +32,7 @@ internal static class KeyspaceBenchmark
 
         var fill = Stopwatch.StartNew();
         var value = ByteString.CopyFrom(new byte[valueBytes]);
-        const int batch = 100;
-        await Parallel.ForAsync(0, (keys + batch - 1) / batch, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (b, ct) =>
-        {
-            var txn = new TxnRequest();
-            for (var i = b * batch; i < Math.Min(keys, (b + 1) * batch); i++)
-                txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"/registry/{Resources[i % Resources.Length]}/ns-{i % 97}/object-{i:D8}"), Value = value } });
-            await client.TxnAsync(txn, cancellationToken: ct);
-        });
+        await BatchedPuts.WriteAsync(client, keys, value, i => $"/registry/{Resources[i % Resources.Length]}/ns-{i % 97}/object-{i:D8}", cancellationToken);
         var status = await client.StatusAsync(cancellationToken: cancellationToken);
         Console.WriteLine($"{keys:N0} keys of {valueBytes} bytes in {Resources.Length} resources x 97 namespaces written in {fill.Elapsed.TotalSeconds:F1} s (db {status.DbSize / 1e6:F0} MB)");
 
@@ -86,10 +78,10 @@ internal static class KeyspaceBenchmark
                 }
             }
         }
-        Console.WriteLine($"etcdctl get / --prefix --keys-only | awk (count per resource/namespace)  median {Median(theirs):F2} s  ({groups} groups, keys only)");
-        Console.WriteLine($"Measure-EtcdKeyspace (KeyspaceMeasurement)                           median {Median(ours):F2} s  ({report!.Prefixes.Count} prefixes, {report.Keys:N0} keys, "
+        Console.WriteLine($"etcdctl get / --prefix --keys-only | awk (count per resource/namespace)  median {BenchMath.Median(theirs):F2} s  ({groups} groups, keys only)");
+        Console.WriteLine($"Measure-EtcdKeyspace (KeyspaceMeasurement)                           median {BenchMath.Median(ours):F2} s  ({report!.Prefixes.Count} prefixes, {report.Keys:N0} keys, "
             + $"{report.Bytes / 1e6:F0} MB of keys and values in {report.Pages} pages; managed heap above baseline at most {peakHeapMb:F0} MB, RSS {peakRssMb:F0} MB)");
-        Console.WriteLine($"keyspace ratio ours/etcdctl pipeline (median): {Median(ours) / Median(theirs):F2}");
+        Console.WriteLine($"keyspace ratio ours/etcdctl pipeline (median): {BenchMath.Median(ours) / BenchMath.Median(theirs):F2}");
 
         var dir = Directory.CreateTempSubdirectory("etcdtools-bench-");
         try
@@ -134,11 +126,5 @@ internal static class KeyspaceBenchmark
     {
         var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

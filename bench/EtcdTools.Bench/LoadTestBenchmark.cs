@@ -74,13 +74,13 @@ internal static partial class LoadTestBenchmark
             {
                 var engine = runs.Where(r => r.Load == load && r.Tool == "engine").ToList();
                 var checkPerf = runs.Where(r => r.Load == load && r.Tool == "check perf").ToList();
-                var throughput = Median(engine.Select(r => r.ProxyThroughput)) / Median(checkPerf.Select(r => r.ProxyThroughput));
-                var reportedThroughput = Median(engine.Select(r => r.ReportedThroughput)) / Median(checkPerf.Select(r => r.ReportedThroughput));
-                var p99 = Median(engine.Select(r => r.P99Ms)) / Median(checkPerf.Select(r => r.P99Ms));
+                var throughput = BenchMath.Median(engine.Select(r => r.ProxyThroughput)) / BenchMath.Median(checkPerf.Select(r => r.ProxyThroughput));
+                var reportedThroughput = BenchMath.Median(engine.Select(r => r.ReportedThroughput)) / BenchMath.Median(checkPerf.Select(r => r.ReportedThroughput));
+                var p99 = BenchMath.Median(engine.Select(r => r.P99Ms)) / BenchMath.Median(checkPerf.Select(r => r.P99Ms));
                 var met = throughput >= 1 && p99 <= 1.1;
                 ok &= met;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"load {load}: throughput engine/check perf {throughput:F3} at the proxies ({reportedThroughput:F3} as each reports it; target >= 1), p99 engine/check perf {p99:F2} (target <= 1.10): {(met ? "met" : "NOT met")}; client CPU engine {Median(engine.Select(r => r.ClientCpuSeconds)):F1} s vs etcdctl {Median(checkPerf.Select(r => r.ClientCpuSeconds)):F1} s"));
+                    $"load {load}: throughput engine/check perf {throughput:F3} at the proxies ({reportedThroughput:F3} as each reports it; target >= 1), p99 engine/check perf {p99:F2} (target <= 1.10): {(met ? "met" : "NOT met")}; client CPU engine {BenchMath.Median(engine.Select(r => r.ClientCpuSeconds)):F1} s vs etcdctl {BenchMath.Median(checkPerf.Select(r => r.ClientCpuSeconds)):F1} s"));
             }
             return ok ? 0 : 1;
         }
@@ -156,11 +156,6 @@ internal static partial class LoadTestBenchmark
         await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 
     // check perf prints int(RPS)+1 writes/s.
     [GeneratedRegex(@"Throughput (?:is|too low:) (\d+) writes/s")]

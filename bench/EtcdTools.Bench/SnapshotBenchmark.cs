@@ -80,7 +80,7 @@ internal static class SnapshotBenchmark
             Console.WriteLine($"snapshot file {size / 1e6:F1} MB; identical bytes: {hashOurs == hashTheirs} (sha256 {hashOurs?[..16]}...)");
             Report("etcdctl snapshot save", theirs, size);
             Report("Save-EtcdSnapshot (SnapshotSaver)", ours, size);
-            Console.WriteLine($"save ratio ours/etcdctl (median): {Median(ours) / Median(theirs):F2}; managed allocation per snapshot {allocated / 1e6:F2} MB "
+            Console.WriteLine($"save ratio ours/etcdctl (median): {BenchMath.Median(ours) / BenchMath.Median(theirs):F2}; managed allocation per snapshot {allocated / 1e6:F2} MB "
                 + $"({100.0 * allocated / size:F2}% of the snapshot); peak RSS above baseline {peakRssMb:F0} MB");
 
             var statusOk = await CompareStatusAsync(snapshotFile, runs, cancellationToken);
@@ -119,8 +119,8 @@ internal static class SnapshotBenchmark
         Report("etcdctl snapshot status", theirs, new FileInfo(file).Length);
         Report("Get-EtcdSnapshotInfo -SkipHashCheck", ours, new FileInfo(file).Length);
         Report("Get-EtcdSnapshotInfo (SHA-256 too)", oursVerified, new FileInfo(file).Length);
-        Console.WriteLine($"status ratio ours/etcdctl (median), the same work (-SkipHashCheck; ours also checks both meta pages, key order and page accounting): {Median(ours) / Median(theirs):F2}; "
-            + $"with the SHA-256 comparison etcdctl does not make (the default): {Median(oursVerified) / Median(theirs):F2}");
+        Console.WriteLine($"status ratio ours/etcdctl (median), the same work (-SkipHashCheck; ours also checks both meta pages, key order and page accounting): {BenchMath.Median(ours) / BenchMath.Median(theirs):F2}; "
+            + $"with the SHA-256 comparison etcdctl does not make (the default): {BenchMath.Median(oursVerified) / BenchMath.Median(theirs):F2}");
         return agree;
     }
 
@@ -171,13 +171,8 @@ internal static class SnapshotBenchmark
     }
 
     private static void Report(string what, List<double> seconds, long bytes) =>
-        Console.WriteLine($"{what,-34} median {Median(seconds):F3} s  min {seconds.Min():F3} s  max {seconds.Max():F3} s  ({bytes / 1e6 / Median(seconds):F0} MB/s, {seconds.Count} runs)");
+        Console.WriteLine($"{what,-34} median {BenchMath.Median(seconds):F3} s  min {seconds.Min():F3} s  max {seconds.Max():F3} s  ({bytes / 1e6 / BenchMath.Median(seconds):F0} MB/s, {seconds.Count} runs)");
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 
     private static string Sha256(string path)
     {
