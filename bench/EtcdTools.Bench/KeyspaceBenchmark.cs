@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using EtcdTools.Client;
 using EtcdTools.Keys;
 using EtcdTools.Sandbox;
@@ -54,7 +53,7 @@ internal static class KeyspaceBenchmark
                 }
                 GC.Collect();
                 var baselineHeap = GC.GetTotalMemory(forceFullCollection: true);
-                var baselineRss = ResetPeakRss();
+                var baselineRss = PeakRss.ResetMb();
                 long peakHeap = 0;
                 using var sampling = new CancellationTokenSource();
                 var sampler = Task.Run(async () =>
@@ -74,7 +73,7 @@ internal static class KeyspaceBenchmark
                 {
                     ours.Add(timer.Elapsed.TotalSeconds);
                     peakHeapMb = Math.Max(peakHeapMb, peakHeap / 1e6);
-                    peakRssMb = Math.Max(peakRssMb, ProcStatusMb("VmHWM") - baselineRss);
+                    peakRssMb = Math.Max(peakRssMb, PeakRss.Mb() - baselineRss);
                 }
             }
         }
@@ -114,17 +113,5 @@ internal static class KeyspaceBenchmark
         await process.WaitForExitAsync(cancellationToken);
         if (process.ExitCode != 0) throw new InvalidOperationException($"The etcdctl pipeline failed: {await stderr}");
         return lines.Length;
-    }
-
-    private static double ResetPeakRss()
-    {
-        File.WriteAllText("/proc/self/clear_refs", "5");
-        return ProcStatusMb("VmRSS");
-    }
-
-    private static double ProcStatusMb(string field)
-    {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using EtcdTools.Client;
 using EtcdTools.Sandbox;
@@ -60,7 +59,7 @@ internal static class SnapshotBenchmark
                     else
                     {
                         GC.Collect();
-                        var baselineRss = ResetPeakRss();
+                        var baselineRss = PeakRss.ResetMb();
                         var before = GC.GetTotalAllocatedBytes(precise: true);
                         var clock = Stopwatch.StartNew();
                         await SnapshotSaver.SaveAsync(cluster, source, file, overwrite: false, cancellationToken: cancellationToken);
@@ -69,7 +68,7 @@ internal static class SnapshotBenchmark
                         {
                             ours.Add(clock.Elapsed.TotalSeconds);
                             allocated = Math.Max(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
-                            peakRssMb = Math.Max(peakRssMb, ProcStatusMb("VmHWM") - baselineRss);
+                            peakRssMb = Math.Max(peakRssMb, PeakRss.Mb() - baselineRss);
                         }
                         hashOurs ??= Sha256(file);
                     }
@@ -157,18 +156,6 @@ internal static class SnapshotBenchmark
         return stdout;
     }
 
-    /// <summary>Resets this process's peak RSS (VmHWM) to its current RSS and returns that, in MB.</summary>
-    private static double ResetPeakRss()
-    {
-        File.WriteAllText("/proc/self/clear_refs", "5");
-        return ProcStatusMb("VmRSS");
-    }
-
-    private static double ProcStatusMb(string field)
-    {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
 
     private static void Report(string what, List<double> seconds, long bytes) =>
         Console.WriteLine($"{what,-34} median {BenchMath.Median(seconds):F3} s  min {seconds.Min():F3} s  max {seconds.Max():F3} s  ({bytes / 1e6 / BenchMath.Median(seconds):F0} MB/s, {seconds.Count} runs)");
