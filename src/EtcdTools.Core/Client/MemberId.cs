@@ -7,6 +7,9 @@ public static class MemberId
 {
     public static string Format(ulong id) => id.ToString("x", CultureInfo.InvariantCulture);
 
+    /// <summary>How messages name a member: "name (id)", or the ID alone for a member not started yet (no name).</summary>
+    public static string Describe(string name, string id) => name.Length > 0 ? $"{name} ({id})" : id;
+
     public static bool TryParse(string? text, out ulong id)
     {
         id = 0;

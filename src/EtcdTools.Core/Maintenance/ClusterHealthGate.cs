@@ -28,7 +28,7 @@ public sealed class GateMember
     public string Reason { get; }
 
     /// <summary>"etcd-1 (8211f1d0f64f3269)", or the ID alone for a member not started.</summary>
-    public string DisplayName => Member.Name.Length > 0 ? $"{Member.Name} ({MemberId})" : MemberId;
+    public string DisplayName => Client.MemberId.Describe(Member.Name, MemberId);
 }
 
 /// <summary>

@@ -40,7 +40,7 @@ public sealed class DefragPlanStep
     /// <summary>Why the member's Status could not be read when planning; null when it was.</summary>
     public string? StatusError { get; internal init; }
 
-    public string DisplayName => Member.Name.Length > 0 ? $"{Member.Name} ({MemberId})" : MemberId;
+    public string DisplayName => Client.MemberId.Describe(Member.Name, MemberId);
 
     internal string Role => IsLearner ? "learner" : IsLeader ? "leader" : "follower";
 

@@ -114,7 +114,7 @@ public sealed class MemberUpdatePlan
     public string MemberId => Client.MemberId.Format(Member.ID);
     public string Name => Member.Name;
     public string ClusterId { get; }
-    public string DisplayName => Member.Name.Length > 0 ? $"{Member.Name} ({MemberId})" : MemberId;
+    public string DisplayName => Client.MemberId.Describe(Member.Name, MemberId);
     public IReadOnlyList<string> CurrentPeerUrls => Member.PeerURLs.ToList();
     public IReadOnlyList<string> PeerUrls { get; }
 
@@ -135,7 +135,7 @@ public sealed class MemberPromotionPlan
     public string MemberId => Client.MemberId.Format(Member.ID);
     public string Name => Member.Name;
     public string ClusterId { get; }
-    public string DisplayName => Member.Name.Length > 0 ? $"{Member.Name} ({MemberId})" : MemberId;
+    public string DisplayName => Client.MemberId.Describe(Member.Name, MemberId);
     public bool IsLearner => Member.IsLearner;
     public bool IsStarted => Member.Name.Length > 0 && Member.ClientURLs.Count > 0;
 }

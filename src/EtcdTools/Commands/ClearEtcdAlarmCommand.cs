@@ -66,7 +66,7 @@ public sealed class ClearEtcdAlarmCommand : EtcdCmdlet
         var approved = new List<EtcdAlarm>();
         foreach (var alarm in selected)
         {
-            var member = alarm.MemberName.Length > 0 ? $"{alarm.MemberName} ({alarm.MemberId})" : alarm.MemberId;
+            var member = Client.MemberId.Describe(alarm.MemberName, alarm.MemberId);
             if (!ShouldProcess($"{alarm.Alarm} alarm of member {member}", "Disarm")) continue;
             if (alarm.Alarm == EtcdAlarms.Corrupt && !Force && !ShouldContinue(
                     $"Member {member} raised CORRUPT: its keyspace hash differed from the other members'. Disarming lets a member that may hold wrong data serve clients again. Check with Compare-EtcdHash first. Disarm it?",
@@ -92,7 +92,7 @@ public sealed class ClearEtcdAlarmCommand : EtcdCmdlet
             if (!approved.Any(a => a.Alarm == EtcdAlarms.NoSpace)) return;
             foreach (var member in usage)
             {
-                var name = member.MemberName.Length > 0 ? $"{member.MemberName} ({member.MemberId})" : member.MemberId;
+                var name = Client.MemberId.Describe(member.MemberName, member.MemberId);
                 if (member.WillRearmNoSpace)
                 {
                     await output.WriteWarningAsync(
