@@ -113,47 +113,22 @@ public sealed class Http2GrpcTransport : IGrpcTransport
     {
         ArgumentNullException.ThrowIfNull(read);
         using var call = new CallScope(options, default);
+        using var response = await SendAsync(method, request, options, call, idleWait: false).ConfigureAwait(false);
+        using var reader = await OpenReaderAsync(response, method.DisplayName, call, bufferSize).ConfigureAwait(false);
         ReadOnlyMemory<byte> message;
-        GrpcFrameReader reader;
-        HttpResponseMessage response;
         try
         {
-            using var httpRequest = CreateRequest(method.Path, new ByteArrayContent(GrpcFraming.Frame(request)), options);
-            response = await _http.SendAsync(httpRequest, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
+            message = await reader.ReadRawAsync(call.Token).ConfigureAwait(false) ?? throw new EtcdException(EtcdErrorKind.Protocol, GrpcStatusCode.Internal,
+                $"etcd at {Where} ended {method.DisplayName} without a message.", endpoint: Endpoint, method: method.DisplayName);
+            await reader.ExpectEndAsync(call.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not EtcdException)
         {
             throw Translate(e, method.DisplayName, call);
         }
-        using (response)
-        {
-            try
-            {
-                CheckResponseHeaders(response, method.DisplayName);
-                call.ResponseStarted = true;
-                reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false), bufferSize);
-            }
-            catch (Exception e) when (e is not EtcdException)
-            {
-                throw Translate(e, method.DisplayName, call);
-            }
-            using (reader)
-            {
-                try
-                {
-                    message = await reader.ReadRawAsync(call.Token).ConfigureAwait(false) ?? throw new EtcdException(EtcdErrorKind.Protocol, GrpcStatusCode.Internal,
-                        $"etcd at {Where} ended {method.DisplayName} without a message.", endpoint: Endpoint, method: method.DisplayName);
-                    await reader.ExpectEndAsync(call.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not EtcdException)
-                {
-                    throw Translate(e, method.DisplayName, call);
-                }
-                CheckTrailers(response, method.DisplayName);
-                // Only a call that succeeded is read: a failure after reading could not be retried without reading twice.
-                return read(message);
-            }
-        }
+        CheckTrailers(response, method.DisplayName);
+        // Only a call that succeeded is read: a failure after reading could not be retried without reading twice.
+        return read(message);
     }
 
     public IAsyncEnumerable<TResponse> ServerStreamingCallAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options)
@@ -174,32 +149,9 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
     {
         using var call = new CallScope(options, enumeratorToken);
-        HttpResponseMessage response;
-        try
+        using (var response = await SendAsync(method, request, options, call, idleWait: true).ConfigureAwait(false))
         {
-            call.StartIdleWait();
-            using var httpRequest = CreateRequest(method.Path, new ByteArrayContent(GrpcFraming.Frame(request)), options);
-            response = await _http.SendAsync(httpRequest, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
-            call.EndIdleWait();
-        }
-        catch (Exception e) when (e is not EtcdException)
-        {
-            throw Translate(e, method.DisplayName, call);
-        }
-        using (response)
-        {
-            GrpcFrameReader reader;
-            try
-            {
-                CheckResponseHeaders(response, method.DisplayName);
-                call.ResponseStarted = true;
-                reader = new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false), bufferSize);
-            }
-            catch (Exception e) when (e is not EtcdException)
-            {
-                throw Translate(e, method.DisplayName, call);
-            }
-            using (reader)
+            using (var reader = await OpenReaderAsync(response, method.DisplayName, call, bufferSize).ConfigureAwait(false))
             {
                 while (true)
                 {
@@ -209,6 +161,43 @@ public sealed class Http2GrpcTransport : IGrpcTransport
                 }
             }
             CheckTrailers(response, method.DisplayName);
+        }
+    }
+
+    /// <summary>
+    /// Sends a call of one request message and returns the response once its headers arrive; with
+    /// <paramref name="idleWait"/> the wait for them counts against the stream's idle timeout.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync<TRequest, TResponse>(GrpcMethod<TRequest, TResponse> method, TRequest request, GrpcCallOptions options,
+        CallScope call, bool idleWait)
+        where TRequest : IMessage<TRequest> where TResponse : class, IMessage<TResponse>
+    {
+        try
+        {
+            if (idleWait) call.StartIdleWait();
+            using var httpRequest = CreateRequest(method.Path, new ByteArrayContent(GrpcFraming.Frame(request)), options);
+            var response = await _http.SendAsync(httpRequest, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
+            if (idleWait) call.EndIdleWait();
+            return response;
+        }
+        catch (Exception e) when (e is not EtcdException)
+        {
+            throw Translate(e, method.DisplayName, call);
+        }
+    }
+
+    /// <summary>Checks a response's headers (a trailers-only failure throws here) and opens a frame reader on its body.</summary>
+    private async Task<GrpcFrameReader> OpenReaderAsync(HttpResponseMessage response, string methodName, CallScope call, int bufferSize)
+    {
+        try
+        {
+            CheckResponseHeaders(response, methodName);
+            call.ResponseStarted = true;
+            return new GrpcFrameReader(await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false), bufferSize);
+        }
+        catch (Exception e) when (e is not EtcdException)
+        {
+            throw Translate(e, methodName, call);
         }
     }
 
