@@ -22,11 +22,8 @@ BeforeAll {
         $sandbox
     }
 
-    # This pwsh's command line: dotnet and pwsh.dll for the local tool, or pwsh itself.
-    function Get-PwshCommand {
-        $process = [Environment]::ProcessPath
-        if ([System.IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($process, (Join-Path $PSHOME 'pwsh.dll')) } else { @($process) }
-    }
+    # This pwsh's command line (Get-PwshCommand), for strace to start.
+    . (Join-Path $PSScriptRoot 'Shared' 'ChildProcess.ps1')
 }
 
 AfterAll {

@@ -24,14 +24,8 @@ Describe 'EtcdTools performance' {
             }
         }
 
-        # The command line that starts a pwsh like this one (under `dotnet pwsh`, dotnet with pwsh.dll).
-        function Get-PwshCommandLine {
-            $process = [System.Environment]::ProcessPath
-            if ([System.IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
-                "'$process' '$([System.Reflection.Assembly]::GetEntryAssembly().Location)'"
-            }
-            else { "'$process'" }
-        }
+        # The command line that starts a pwsh like this one (Get-PwshCommandLine), for `script`.
+        . (Join-Path $PSScriptRoot 'Shared' 'ChildProcess.ps1')
 
         # A script for a child pwsh: the module imported and connected to the sandbox, then $Body.
         function New-WatchScript([string] $Name, [string] $Body) {

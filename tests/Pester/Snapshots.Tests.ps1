@@ -21,7 +21,7 @@ Describe 'EtcdTools snapshots' {
         Remove-EtcdKey /drill/large/40 -Confirm:$false
 
         # This pwsh again, for the tests that need a process of their own (host output, namespaces).
-        $pwsh = if ((Split-Path -Leaf ([Environment]::ProcessPath)) -like 'dotnet*') { @([Environment]::ProcessPath, (Join-Path $PSHOME 'pwsh.dll')) } else { @([Environment]::ProcessPath) }
+        . (Join-Path $PSScriptRoot 'Shared' 'ChildProcess.ps1')
 
         function Invoke-Etcdctl([Parameter(Mandatory)] [string[]] $Arguments) {
             $saved = Get-ChildItem Env:ETCDCTL_* -ErrorAction SilentlyContinue
@@ -97,7 +97,7 @@ Describe 'EtcdTools snapshots' {
         @{ Endpoint = $sandbox.Endpoint; CaCertificatePath = $sandbox.CaCertificatePath; CertificatePath = $sandbox.CertificatePath; KeyPath = $sandbox.KeyPath } |
             Export-Clixml (Join-Path $TestDrive 'sandbox.xml')
 
-        $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+        $output = Invoke-ChildPwsh -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
 
         $LASTEXITCODE | Should -Be 0
         $output | Should -Match 'What if: Performing the operation "Replace the existing file with a snapshot of member \S+ \([0-9a-f]+, https://127\.0\.0\.1:\d+\) \(a healthy follower'
@@ -119,7 +119,7 @@ $failure = try { Save-EtcdSnapshot -Path (Join-Path $Directory 'full.db') -Error
 '@
         # A 1 MiB tmpfs in a mount namespace of the child's own (no root needed: a user namespace maps it).
         $json = & $unshare.Source -rm sh -c 'mount -t tmpfs -o size=1m tmpfs "$1" && shift && exec "$@"' sh $mount.FullName `
-            @pwsh -NoProfile -NonInteractive -File $child $modulePath $mount.FullName (Join-Path $TestDrive 'connection.xml')
+            @(Get-PwshCommand) -NoProfile -NonInteractive -File $child $modulePath $mount.FullName (Join-Path $TestDrive 'connection.xml')
         $LASTEXITCODE | Should -Be 0 -Because "$json"
         $result = $json | Select-Object -Last 1 | ConvertFrom-Json
 
