@@ -134,6 +134,9 @@ public sealed class HealthFaultTests(ITestOutputHelper output)
         {
             try { await client.PutAsync("/filler", value); }
             catch (EtcdException e) { full = e; }
+            // etcd weighs a put against the database file's size, which grows only when the backend
+            // commits its batch (every 100 ms): on a fast machine 100 puts could all land before that.
+            await Task.Delay(25);
         }
         Assert.NotNull(full);
         output.WriteLine($"NOSPACE at put {puts}: {full.Message}");
