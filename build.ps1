@@ -74,13 +74,19 @@ function Invoke-XunitTests {
     $exitCode = Invoke-Native -FilePath 'dotnet' -AllowFailure -ArgumentList @(
         'test', $solution, '--configuration', $Configuration, '--no-build', '-nologo', '-m:1',
         '--logger', 'trx', '--results-directory', $trxDirectory)
-    $counts = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    $counts = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; FailedTests = [System.Collections.Generic.List[string]]::new() }
     $files = @(Get-ChildItem -Path $trxDirectory -Filter '*.trx' -File -ErrorAction SilentlyContinue)
     foreach ($file in $files) {
-        $counters = ([xml](Get-Content -Raw -LiteralPath $file.FullName)).TestRun.ResultSummary.Counters
+        $testRun = ([xml](Get-Content -Raw -LiteralPath $file.FullName)).TestRun
+        $counters = $testRun.ResultSummary.Counters
         $counts.Passed += [int] $counters.passed
         $counts.Failed += [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
         $counts.Skipped += [int] $counters.notExecuted
+        foreach ($result in @($testRun.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' })) {
+            $messageNode = $result.SelectSingleNode("*[local-name()='Output']/*[local-name()='ErrorInfo']/*[local-name()='Message']")
+            $message = if ($messageNode) { ($messageNode.InnerText -split "`n" | Select-Object -First 3) -join ' ' } else { $result.outcome }
+            $counts.FailedTests.Add("$($result.testName): $message")
+        }
     }
     if ($exitCode -ne 0 -and $counts.Failed -eq 0) {
         # A test host that crashed, or an assembly that did not run at all, counts as a failure.
@@ -135,10 +141,19 @@ function Invoke-PesterTests {
     }
     # A file that failed before its tests ran (BeforeAll) marks its tests failed; NotRun tests of
     # such a file are counted as failed too, never as skipped.
+    $failedTests = [System.Collections.Generic.List[string]]::new()
+    foreach ($test in @($result.Failed)) {
+        $message = ("$($test.ErrorRecord | Select-Object -First 1)" -split "`n" | Select-Object -First 3) -join ' '
+        $failedTests.Add("$($test.ExpandedPath): $message")
+    }
+    foreach ($block in @($result.FailedBlocks) + @($result.FailedContainers)) {
+        if ($block) { $failedTests.Add("$($block.Name): $("$($block.ErrorRecord | Select-Object -First 1)")") }
+    }
     return [pscustomobject]@{
-        Passed  = $result.PassedCount
-        Failed  = $result.FailedCount + $result.NotRunCount + $result.FailedBlocksCount + $result.FailedContainersCount
-        Skipped = $result.SkippedCount
+        Passed      = $result.PassedCount
+        Failed      = $result.FailedCount + $result.NotRunCount + $result.FailedBlocksCount + $result.FailedContainersCount
+        Skipped     = $result.SkippedCount
+        FailedTests = $failedTests
     }
 }
 
@@ -151,6 +166,7 @@ function Invoke-TestTask {
         Passed  = $xunit.Passed + $pester.Passed
         Failed  = $xunit.Failed + $pester.Failed
         Skipped = $xunit.Skipped + $pester.Skipped
+        FailedTests = @($xunit.FailedTests) + @($pester.FailedTests)
     }
     Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
     return $total
@@ -177,6 +193,10 @@ catch {
 if ($Task -in 'Test', 'Pester') {
     if ($null -eq $summary) { $summary = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
     if ($summary.Failed -gt 0 -or $summary.Skipped -gt 0) { $failed = $true }
+    # The failures again, just before the last line, so that the tail of a long log names them.
+    if ($summary.PSObject.Properties['FailedTests']) {
+        foreach ($line in $summary.FailedTests) { if ($line) { Write-Host "FAILED $line" } }
+    }
     # The last line, for CI.
     Write-Host "tests: $($summary.Passed) passed, $($summary.Failed) failed, $($summary.Skipped) skipped"
 }

@@ -334,9 +334,11 @@ public sealed class Http2GrpcTransport : IGrpcTransport
         // So does a reset while HTTP/2 is being set up: typically plain http:// to a TLS port.
         // With TLS 1.3 a server that refuses the client certificate does so after the client's side of the
         // handshake, by hanging up: before the endpoint's first answer, a reset or broken pipe over TLS
-        // with a client certificate is that refusal (which of the two the client sees is a race).
+        // with a client certificate is that refusal (which one the client sees is a race; a write into
+        // the closed socket may also surface from OpenSSL as SslStream's "encryption operation failed").
         var hungUpBeforeFirstAnswer = _tls?.ClientCertificate is not null && !_answered
-            && chain.OfType<SocketException>().Any(x => x.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted);
+            && (chain.OfType<SocketException>().Any(x => x.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted)
+                || chain.Any(x => x is IOException && (Contains(x.Message, "encryption operation failed") || Contains(x.Message, "decryption operation failed"))));
         var resetDuringSetup = Contains(text, "SSL connection could not be established") || Contains(text, "HTTP/2 handshake") || hungUpBeforeFirstAnswer;
         if (chain.OfType<SocketException>().FirstOrDefault() is { } socket && !(resetDuringSetup && socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted))
         {
