@@ -144,8 +144,11 @@ $samples = Watch-EtcdPerformance -Interval 1 -Duration 2
 `$PID | Set-Content -Path '$pidFile'
 Watch-EtcdPerformance -Interval 1
 "@
+            # As a shell starts a command in a terminal, with Ctrl+C's SIGINT at its default: a shell
+            # without job control (CI's, a runbook's `&`) starts its background commands with SIGINT
+            # ignored, their children inherit that, and .NET leaves an ignored SIGINT ignored.
             $start = [System.Diagnostics.ProcessStartInfo]::new('script')
-            foreach ($argument in '-qefc', "$(Get-PwshCommandLine) -NoProfile -NonInteractive -File '$script'", $typescript) { $start.ArgumentList.Add($argument) }
+            foreach ($argument in '-qefc', "env --default-signal=INT $(Get-PwshCommandLine) -NoProfile -NonInteractive -File '$script'", $typescript) { $start.ArgumentList.Add($argument) }
             $start.RedirectStandardOutput = $true
             $terminal = [System.Diagnostics.Process]::Start($start)
             # The terminal's copy of the output is read away so it can never fill the pipe; the typescript file keeps it.
@@ -155,7 +158,7 @@ Watch-EtcdPerformance -Interval 1
                 while (-not ((Test-Path $typescript) -and (Get-Content $typescript -Raw) -match 'Watching 3 member') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
                 Start-Sleep -Seconds 2
                 & kill -INT (Get-Content $pidFile)
-                $terminal.WaitForExit(20000) | Should -BeTrue
+                $terminal.WaitForExit(20000) | Should -BeTrue -Because "Ctrl+C ends the watch; the terminal showed: $(Get-Content $typescript -Raw)"
             }
             finally {
                 if (-not $terminal.HasExited) { $terminal.Kill($true) }
