@@ -9,7 +9,8 @@
     Test    Build, then every test: the xunit suites (dotnet test: the Core against real etcd, the
             module in a hosted PowerShell runspace, the help builder) and the Pester suites in
             tests/Pester in this pwsh, against out/EtcdTools. Ends with one line
-            "tests: N passed, N failed, N skipped" counting both.
+            "tests: N passed, N failed, N skipped" counting both, after a "FAILED name: message"
+            line for each failed test.
     Pester  Only the Pester suites (after a build).
     Clean   Removes out/ and the build output.
 
@@ -163,9 +164,9 @@ function Invoke-TestTask {
     $xunit = Invoke-XunitTests
     $pester = Invoke-PesterTests
     $total = [pscustomobject]@{
-        Passed  = $xunit.Passed + $pester.Passed
-        Failed  = $xunit.Failed + $pester.Failed
-        Skipped = $xunit.Skipped + $pester.Skipped
+        Passed      = $xunit.Passed + $pester.Passed
+        Failed      = $xunit.Failed + $pester.Failed
+        Skipped     = $xunit.Skipped + $pester.Skipped
         FailedTests = @($xunit.FailedTests) + @($pester.FailedTests)
     }
     Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"

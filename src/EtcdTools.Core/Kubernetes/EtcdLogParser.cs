@@ -6,7 +6,8 @@ namespace EtcdTools.Kubernetes;
 
 /// <summary>
 /// Parses etcd's log lines (zap's JSON, as --logger=zap writes them and as OpenShift and etcd 3.5+
-/// run; also the older capnslog text lines of etcd 3.4's default logger) and classifies them.
+/// run; also the older capnslog text lines of etcd 3.4's default logger, and the lines gRPC's own
+/// logger writes into the same stream) and classifies them.
 /// </summary>
 public static partial class EtcdLogParser
 {
@@ -39,13 +40,13 @@ public static partial class EtcdLogParser
         return EtcdLogCategory.Other;
     }
 
-    /// <summary>One line, parsed; null for an empty line. Lines that are neither zap JSON nor capnslog keep their text as the message.</summary>
+    /// <summary>One line, parsed; null for an empty line. Lines of no known format keep their text as the message.</summary>
     public static EtcdLogEntry? Parse(string line, EtcdPod? pod = null)
     {
         var text = line.TrimEnd('\r', '\n');
         if (text.Trim().Length == 0) return null;
         var entry = text.TrimStart().StartsWith('{') ? ParseZap(text) : null;
-        entry ??= ParseCapnslog(text);
+        entry ??= ParseCapnslog(text) ?? ParseGrpc(text);
         entry ??= new ParsedLine(null, "", text.Trim(), null, null, "", null);
         return new EtcdLogEntry
         {
@@ -113,6 +114,30 @@ public static partial class EtcdLogParser
 
     [GeneratedRegex(@"^(?<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}) (?<level>[DINWEC]) \| (?:(?<package>[\w./-]+): )?(?<message>.*)$")]
     private static partial Regex CapnslogPattern();
+
+    /// <summary>
+    /// grpc-go's logger, which etcd leaves writing to stderr beside its own: "WARNING: 2026/12/04
+    /// 23:23:43 [core] grpc: ...". Like capnslog's, its time has no zone: read as UTC, as containers run.
+    /// </summary>
+    private static ParsedLine? ParseGrpc(string text)
+    {
+        var match = GrpcPattern().Match(text);
+        if (!match.Success) return null;
+        DateTimeOffset? time = DateTimeOffset.TryParseExact(match.Groups["time"].Value, ["yyyy/MM/dd HH:mm:ss", "yyyy/MM/dd HH:mm:ss.FFFFFF"], CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
+        var level = match.Groups["level"].Value switch
+        {
+            "INFO" => "info",
+            "WARNING" => "warn",
+            "ERROR" => "error",
+            _ => "fatal",
+        };
+        var component = match.Groups["component"].Success ? "grpc/" + match.Groups["component"].Value : "grpc";
+        return new ParsedLine(time, level, match.Groups["message"].Value, null, null, component, null);
+    }
+
+    [GeneratedRegex(@"^(?<level>INFO|WARNING|ERROR|FATAL): (?<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) (?:\[(?<component>[\w-]+)\] )?(?<message>.*)$")]
+    private static partial Regex GrpcPattern();
 
     [GeneratedRegex(@"(?:took too long \(|\[)([0-9.]+(?:ns|us|µs|ms|s|m|h))")]
     private static partial Regex TookPattern();

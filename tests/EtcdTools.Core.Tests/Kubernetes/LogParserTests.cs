@@ -28,6 +28,25 @@ public sealed class LogParserTests
         Assert.NotNull(entry.Time);
     }
 
+    [Fact]
+    public void GrpcLoggerLinesInTheSameStreamAreParsedToo()
+    {
+        // As etcd 3.4.23 wrote it while a client hung up (CI saw it in the last lines of a member's log).
+        var entry = EtcdLogParser.Parse("WARNING: 2026/12/04 23:23:43 [core] grpc: Server.processUnaryRPC failed to write status connection error: desc = \"transport is closing\"")!;
+        Assert.Equal(new DateTimeOffset(2026, 12, 4, 23, 23, 43, TimeSpan.Zero), entry.Time);
+        Assert.Equal("warn", entry.Level);
+        Assert.Equal("grpc/core", entry.Caller);
+        Assert.Equal("grpc: Server.processUnaryRPC failed to write status connection error: desc = \"transport is closing\"", entry.Message);
+        Assert.Equal(EtcdLogCategory.Other, entry.Category);
+
+        // Older grpc-go: no component, and a fraction of a second.
+        var old = EtcdLogParser.Parse("INFO: 2026/12/04 23:23:43.125 grpc: addrConn.createTransport failed to connect to {127.0.0.1:2379}")!;
+        Assert.Equal(new DateTimeOffset(2026, 12, 4, 23, 23, 43, 125, TimeSpan.Zero), old.Time);
+        Assert.Equal("info", old.Level);
+        Assert.Equal("grpc", old.Caller);
+        Assert.StartsWith("grpc: addrConn", old.Message);
+    }
+
     [Theory]
     [InlineData("1.5s", 1500)]
     [InlineData("250.25ms", 250.25)]
