@@ -56,6 +56,9 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 
     public string TokenOf(string user) => _tokens.First(t => t.Value == user).Key;
 
+    /// <summary>How long a port-forward waits before its WebSocket upgrade is answered: an API server (or kubelet) that is slow to relay.</summary>
+    public TimeSpan PortForwardDelay { get; set; }
+
     /// <summary>Starts the server on a free loopback port with a certificate of its own CA.</summary>
     public static async Task<FakeKubernetesApiServer> StartAsync()
     {
@@ -392,6 +395,11 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
         {
             await WriteStatusAsync(context, 400, "BadRequest", "query parameter \"port\" is required").ConfigureAwait(false);
             return;
+        }
+        if (PortForwardDelay > TimeSpan.Zero)
+        {
+            try { await Task.Delay(PortForwardDelay, context.RequestAborted).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync("v4.channel.k8s.io").ConfigureAwait(false);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, pod.Deleted.Token);

@@ -67,13 +67,14 @@ public sealed class EtcdKubernetesClient : IDisposable
     /// <summary>
     /// Connects to the etcd of the discovered pods: credentials from the flavor's Secret and
     /// ConfigMap (or <paramref name="credentials"/>), every member reached through a port-forward of
-    /// the API server, and the member list checked. <paramref name="baseSettings"/> supplies timeouts.
+    /// the API server, and the member list checked. <paramref name="baseSettings"/> supplies timeouts
+    /// (without it, a dial timeout of <see cref="EtcdKubernetesConnection.DefaultDialTimeout"/>).
     /// </summary>
     public async Task<EtcdKubernetesConnection> ConnectAsync(KubernetesCredentialOptions? credentials = null, EtcdConnectionSettings? baseSettings = null,
         CancellationToken cancellationToken = default)
     {
         var pods = await GetPodsAsync(cancellationToken).ConfigureAwait(false);
-        return await EtcdKubernetesConnection.OpenAsync(this, pods, credentials ?? new KubernetesCredentialOptions(), baseSettings ?? new EtcdConnectionSettings(), cancellationToken).ConfigureAwait(false);
+        return await EtcdKubernetesConnection.OpenAsync(this, pods, credentials ?? new KubernetesCredentialOptions(), baseSettings ?? new EtcdConnectionSettings { DialTimeout = EtcdKubernetesConnection.DefaultDialTimeout }, cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose()

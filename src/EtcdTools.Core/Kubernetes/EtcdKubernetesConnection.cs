@@ -9,6 +9,13 @@ namespace EtcdTools.Kubernetes;
 /// </summary>
 public sealed class EtcdKubernetesConnection : IDisposable
 {
+    /// <summary>
+    /// The dial timeout of a member reached through the API server: before etcd's own TLS handshake
+    /// comes a TLS handshake with the API server and a WebSocket upgrade that the API server relays to
+    /// the kubelet, which takes longer than etcdctl's 2 s budget for a direct TCP connect allows.
+    /// </summary>
+    public static readonly TimeSpan DefaultDialTimeout = TimeSpan.FromSeconds(10);
+
     private readonly EtcdKubernetesClient _client;
     private readonly PortForwardConnector _connector;
     private readonly List<EtcdLocalPortForward> _localForwards = [];

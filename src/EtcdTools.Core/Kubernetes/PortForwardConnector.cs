@@ -57,9 +57,21 @@ internal sealed class PortForwardConnector : IEndpointConnector
                 KubernetesErrorKind.Unreachable when e.InnerException is OperationCanceledException => EtcdErrorKind.Timeout,
                 _ => EtcdErrorKind.Unavailable,
             };
+            if (kind == EtcdErrorKind.Timeout && cancellationToken.IsCancellationRequested) throw DialTimedOut(route, e);
             throw new EndpointConnectionException(kind, $"Member {route.MemberName} ({route}): {e.Message}", e);
         }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            throw DialTimedOut(route, e);
+        }
     }
+
+    /// <summary>
+    /// The dial timeout cancelled the port-forward while it opened. (A cancellation by the caller
+    /// comes through the same token; the transport tells it apart and reports it as such.)
+    /// </summary>
+    private static EndpointConnectionException DialTimedOut(PortForwardRoute route, Exception e) => new(EtcdErrorKind.Timeout,
+        $"Member {route.MemberName} ({route}): the port-forward through the API server did not open within the dial timeout. The API server or the pod's node is slow or unreachable; -DialTimeout gives it longer (a Kubernetes connection's default is {Duration.Format(EtcdKubernetesConnection.DefaultDialTimeout)}).", e);
 
     /// <summary>Why a forward ended, when the pod says so: deleted, replaced, or no longer running; null when it still runs.</summary>
     private async Task<string?> ExplainEndAsync(PortForwardRoute route, CancellationToken cancellationToken)

@@ -353,8 +353,10 @@ public sealed class Http2GrpcTransport : IGrpcTransport
                 _ => Error(EtcdErrorKind.Unavailable, GrpcStatusCode.Unavailable, $"Could not reach {Where}{what}: {socket.Message}", e),
             };
         }
-        // SocketsHttpHandler's ConnectTimeout (TCP connect plus TLS handshake) surfaces as a cancellation or TimeoutException.
-        if (chain.Any(x => x is TimeoutException) || e is OperationCanceledException)
+        // SocketsHttpHandler's ConnectTimeout (TCP connect plus TLS handshake) surfaces as a cancellation or TimeoutException,
+        // at the top or, when it cancels a connector's own work, wrapped in an HttpRequestException: with the
+        // caller's cancellation and the call's deadlines ruled out above, any cancellation left is that timeout.
+        if (chain.Any(x => x is TimeoutException or OperationCanceledException))
             return Error(EtcdErrorKind.Timeout, GrpcStatusCode.Unavailable,
                 $"Could not connect to {Where}{what} within the dial timeout of {Duration.Format(_dialTimeout)}: the host is unreachable or the member is hung.", e);
 

@@ -76,7 +76,7 @@ public sealed class ConnectEtcdClusterCommand : EtcdCmdlet
         };
         var baseSettings = new EtcdConnectionSettings
         {
-            DialTimeout = DialTimeout ?? EtcdConnectionSettings.DefaultDialTimeout,
+            DialTimeout = DialTimeout ?? EtcdKubernetesConnection.DefaultDialTimeout,
             CommandTimeout = CommandTimeout ?? EtcdConnectionSettings.DefaultCommandTimeout,
             SkipCertificateCheck = SkipCertificateCheck.IsPresent,
         };

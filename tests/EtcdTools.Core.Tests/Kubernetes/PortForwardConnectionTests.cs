@@ -137,6 +137,34 @@ public sealed class PortForwardConnectionTests(OpenShiftFixture fixture)
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
     }
 
+    [Fact]
+    public async Task APortForwardSlowerThanTheDialTimeoutIsATimeoutThatNamesIt()
+    {
+        using var connection = await ConnectAsync();
+        Assert.Equal(EtcdKubernetesConnection.DefaultDialTimeout, connection.Settings.DialTimeout);
+        Deployment.Server.PortForwardDelay = TimeSpan.FromSeconds(3);
+        try
+        {
+            // A relay 3 s slow fits in a Kubernetes connection's own dial timeout, beyond etcdctl's 2 s...
+            using (var patient = new EtcdClient(connection.Settings with { CommandTimeout = TimeSpan.FromSeconds(30) }))
+                await patient.StatusAsync();
+
+            // ...and with a shorter one it is a timeout that says where the time went, once that time is up.
+            using var hasty = new EtcdClient(connection.Settings with { DialTimeout = TimeSpan.FromSeconds(1) });
+            var watch = Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<EtcdException>(() => hasty.StatusAsync());
+            Assert.Equal(EtcdErrorKind.Timeout, e.Kind);
+            Assert.True(e.Message.Contains("the port-forward through the API server did not open within the dial timeout.", StringComparison.Ordinal), e.Message);
+            Assert.Contains("master-0", e.Message, StringComparison.Ordinal);
+            Assert.Contains("-DialTimeout", e.Message, StringComparison.Ordinal);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), $"took {watch.Elapsed}");
+        }
+        finally
+        {
+            Deployment.Server.PortForwardDelay = TimeSpan.Zero;
+        }
+    }
+
     private static IEnumerable<Exception> Chain(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException) yield return x;
